@@ -1,0 +1,51 @@
+# Common commands. `make demo` and `make test` set up everything they need on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+INSTALLED := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# implicit's ALS warns and runs slower with threaded OpenBLAS.
+export OPENBLAS_NUM_THREADS ?= 1
+
+.PHONY: install messages compilemessages migrate demo serve test lint bench clean
+
+$(INSTALLED): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(INSTALLED)
+
+install: $(INSTALLED)
+
+# Compiles locale/*/LC_MESSAGES/django.po with Babel (pure Python: no gettext tools needed to run).
+compilemessages: $(INSTALLED)
+	$(BIN)/pybabel compile --statistics --domain django --directory locale
+
+# Re-extracts the message catalogs from code and templates (needs GNU gettext).
+messages: $(INSTALLED)
+	$(MANAGE) makemessages --locale zh_Hans --locale en --ignore '.venv/*' --ignore 'tests/*' --no-obsolete
+
+migrate: $(INSTALLED)
+	$(MANAGE) migrate --noinput
+
+demo: migrate compilemessages
+	$(MANAGE) demo_setup
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+serve: $(INSTALLED)
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+test: compilemessages
+	$(MANAGE) makemigrations --check --dry-run
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+
+bench: $(INSTALLED)
+	$(BIN)/python tests/bench/bench_eligibility.py
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles test-artifacts

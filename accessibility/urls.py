@@ -1,0 +1,6 @@
+from django.urls import path
+
+from accessibility import views
+
+app_name = "accessibility"
+urlpatterns = [path("elder-mode/", views.elder_mode_set, name="elder_mode")]

@@ -1,0 +1,427 @@
+"""The fact registry: every fact the portal knows about a person, defined once.
+
+Feeds deliver facts, profiles store them, eligibility criteria read them, the recommender turns
+them into features and the screener asks for them, all by the keys defined here.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from rule_engine import DataType
+
+from profiles.purposes import Purpose
+from services_portal.reference import regions
+
+
+class FactType(StrEnum):
+    DATE = "date"
+    DATE_LIST = "date_list"
+    INTEGER = "integer"
+    MONEY = "money"
+    BOOLEAN = "boolean"
+    CHOICE = "choice"
+    REGION = "region"
+
+
+class Sensitivity(StrEnum):
+    ORDINARY = "ordinary"
+    SENSITIVE = "sensitive"  # PIPL art. 28: health, disability, financial accounts/income, minors
+
+
+RULE_TYPES: dict[FactType, Any] = {
+    FactType.DATE: DataType.DATETIME,
+    FactType.DATE_LIST: DataType.ARRAY(DataType.DATETIME),
+    FactType.INTEGER: DataType.FLOAT,
+    FactType.MONEY: DataType.FLOAT,
+    FactType.BOOLEAN: DataType.BOOLEAN,
+    FactType.CHOICE: DataType.STRING,
+    FactType.REGION: DataType.STRING,
+}
+
+EARLIEST_DATE = datetime.date(1900, 1, 1)
+
+
+class FactValueError(ValueError):
+    """A value that the registry refuses; the message is in the active language."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class FactsInvalid(ValueError):
+    """One or more facts were refused; `errors` maps each fact key to its messages."""
+
+    def __init__(self, errors: dict[str, list[FactValueError]]) -> None:
+        super().__init__("; ".join(f"{key}: {e.message}" for key, errs in errors.items() for e in errs))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: Promise
+
+
+@dataclass(frozen=True)
+class FactDefinition:
+    key: str
+    type: FactType
+    label: Promise
+    question: Promise
+    topic: str
+    departments: tuple[str, ...]
+    sensitivity: Sensitivity = Sensitivity.ORDINARY
+    unit: str = ""
+    choices: tuple[Choice, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    allow_future: bool = False
+    hint: Promise | str = ""
+
+    @property
+    def purpose(self) -> Purpose:
+        """The consent purpose that unlocks this fact when a department delivers it."""
+        if self.sensitivity == Sensitivity.SENSITIVE:
+            return Purpose.SENSITIVE_FACTS
+        return Purpose.DATA_MATCHING
+
+    @property
+    def rule_type(self) -> Any:
+        return RULE_TYPES[self.type]
+
+    def choice_label(self, value: str) -> str:
+        for choice in self.choices:
+            if choice.value == value:
+                return str(choice.label)
+        return value
+
+    def parse(self, raw: Any, *, today: datetime.date) -> Any:
+        """Turn a raw value (from JSON, a form or a CSV cell) into the fact's Python value."""
+        parser = _PARSERS[self.type]
+        return parser(self, raw, today)
+
+
+# -- parsers -------------------------------------------------------------------------------------
+
+
+def _blank(raw: Any) -> bool:
+    return raw is None or (isinstance(raw, str) and not raw.strip())
+
+
+def _parse_date(fact: FactDefinition, raw: Any, today: datetime.date) -> datetime.date:
+    if isinstance(raw, datetime.datetime):
+        value = raw.date()
+    elif isinstance(raw, datetime.date):
+        value = raw
+    elif isinstance(raw, str):
+        try:
+            value = datetime.date.fromisoformat(raw.strip())
+        except ValueError:
+            raise FactValueError("invalid_date", _("Enter a real date, for example 2024-03-15.")) from None
+    else:
+        raise FactValueError("invalid_date", _("Enter a real date, for example 2024-03-15."))
+    if value < EARLIEST_DATE:
+        raise FactValueError("date_too_early", _("The date must be after 1 January 1900."))
+    if not fact.allow_future and value > today:
+        raise FactValueError("date_in_future", _("The date cannot be in the future."))
+    return value
+
+
+def _parse_date_list(fact: FactDefinition, raw: Any, today: datetime.date) -> list[datetime.date]:
+    items: Iterable[Any]
+    if isinstance(raw, str):
+        items = [part for part in re.split(r"[,\s;，；]+", raw) if part]
+    elif isinstance(raw, (list, tuple)):
+        items = raw
+    else:
+        raise FactValueError("invalid_date_list", _("Enter one or more dates, separated by commas."))
+    values = sorted(_parse_date(fact, item, today) for item in items)
+    if fact.maximum is not None and len(values) > fact.maximum:
+        raise FactValueError("too_many", _("Enter at most %(count)d dates.") % {"count": fact.maximum})
+    return values
+
+
+def _check_range(fact: FactDefinition, value: Decimal | int) -> None:
+    if fact.minimum is not None and value < fact.minimum:
+        if fact.minimum == 0:
+            raise FactValueError("negative", _("The value cannot be negative."))
+        raise FactValueError("too_small", _("The value must be at least %(min)s.") % {"min": fact.minimum})
+    if fact.maximum is not None and value > fact.maximum:
+        raise FactValueError("too_large", _("The value must be at most %(max)s.") % {"max": fact.maximum})
+
+
+def _parse_integer(fact: FactDefinition, raw: Any, today: datetime.date) -> int:
+    if isinstance(raw, bool):
+        raise FactValueError("invalid_number", _("Enter a whole number."))
+    if isinstance(raw, int):
+        value = raw
+    elif isinstance(raw, float) and raw.is_integer():
+        value = int(raw)
+    elif isinstance(raw, str) and re.fullmatch(r"\s*-?\d+\s*", raw):
+        value = int(raw)
+    else:
+        raise FactValueError("invalid_number", _("Enter a whole number."))
+    _check_range(fact, value)
+    return value
+
+
+def _parse_money(fact: FactDefinition, raw: Any, today: datetime.date) -> Decimal:
+    if isinstance(raw, bool):
+        raise FactValueError("invalid_amount", _("Enter an amount in yuan, for example 850."))
+    try:
+        value = Decimal(str(raw).strip().replace(",", ""))
+    except InvalidOperation:
+        raise FactValueError("invalid_amount", _("Enter an amount in yuan, for example 850.")) from None
+    if not value.is_finite():
+        raise FactValueError("invalid_amount", _("Enter an amount in yuan, for example 850."))
+    _check_range(fact, value)
+    return value.quantize(Decimal("0.01"))
+
+
+_TRUE = {"true", "yes", "1", "y", "on", "是"}
+_FALSE = {"false", "no", "0", "n", "off", "否"}
+
+
+def _parse_boolean(fact: FactDefinition, raw: Any, today: datetime.date) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise FactValueError("invalid_boolean", _("Answer yes or no."))
+
+
+def _parse_choice(fact: FactDefinition, raw: Any, today: datetime.date) -> str:
+    value = str(raw).strip()
+    if value not in {choice.value for choice in fact.choices}:
+        allowed = ", ".join(choice.value for choice in fact.choices)
+        raise FactValueError("invalid_choice", _("Choose one of: %(allowed)s.") % {"allowed": allowed})
+    return value
+
+
+def _parse_region(fact: FactDefinition, raw: Any, today: datetime.date) -> str:
+    value = str(raw).strip()
+    if not re.fullmatch(r"\d{6}", value):
+        raise FactValueError("invalid_region", _("Enter a 6-digit administrative division code, like 450102."))
+    if regions.get(value) is None:
+        raise FactValueError("unknown_region", _("%(code)s is not a region code that exists.") % {"code": value})
+    return value
+
+
+_PARSERS = {
+    FactType.DATE: _parse_date,
+    FactType.DATE_LIST: _parse_date_list,
+    FactType.INTEGER: _parse_integer,
+    FactType.MONEY: _parse_money,
+    FactType.BOOLEAN: _parse_boolean,
+    FactType.CHOICE: _parse_choice,
+    FactType.REGION: _parse_region,
+}
+
+
+# -- the registry --------------------------------------------------------------------------------
+
+_l = gettext_lazy
+SENSITIVE = Sensitivity.SENSITIVE
+
+FACTS: dict[str, FactDefinition] = {
+    fact.key: fact
+    for fact in (
+        FactDefinition(
+            "birth_date", FactType.DATE, _l("Date of birth"), _l("What is your date of birth?"), "about_you",
+            ("public_security", "health"),
+        ),
+        FactDefinition(
+            "sex", FactType.CHOICE, _l("Sex"), _l("What is your sex?"), "about_you", ("public_security",),
+            choices=(Choice("female", _l("Female")), Choice("male", _l("Male"))),
+        ),
+        FactDefinition(
+            "region_code", FactType.REGION, _l("Where you live"), _l("Where do you live?"), "about_you",
+            ("public_security", "civil_affairs"),
+        ),
+        FactDefinition(
+            "hukou_region_code", FactType.REGION, _l("Household registration (hukou) place"),
+            _l("Where is your household registration (hukou)?"), "about_you", ("public_security",),
+        ),
+        FactDefinition(
+            "hukou_type", FactType.CHOICE, _l("Household registration type"),
+            _l("Is your household registration urban or rural?"), "about_you", ("public_security",),
+            choices=(Choice("urban", _l("Urban")), Choice("rural", _l("Rural"))),
+        ),
+        FactDefinition(
+            "marital_status", FactType.CHOICE, _l("Marital status"), _l("What is your marital status?"),
+            "family", ("civil_affairs",),
+            choices=(
+                Choice("single", _l("Single")),
+                Choice("married", _l("Married")),
+                Choice("divorced", _l("Divorced")),
+                Choice("widowed", _l("Widowed")),
+            ),
+        ),
+        FactDefinition(
+            "household_size", FactType.INTEGER, _l("People in your household"),
+            _l("How many people live in your household, counting you?"), "family",
+            ("public_security", "civil_affairs"), unit="people", minimum=1, maximum=30,
+        ),
+        FactDefinition(
+            "household_income_monthly_per_capita", FactType.MONEY, _l("Household income per person per month"),
+            _l("What is your household's monthly income per person?"), "money", ("civil_affairs",),
+            sensitivity=SENSITIVE, unit="CNY", minimum=0,
+            hint=_l("All income of the household in a month, divided by the number of people, in yuan."),
+        ),
+        FactDefinition(
+            "children_birth_dates", FactType.DATE_LIST, _l("Children's dates of birth"),
+            _l("What are your children's dates of birth?"), "family", ("health", "public_security"),
+            sensitivity=SENSITIVE, maximum=12,
+            hint=_l("One date per child, separated by commas. Leave empty if you have no children."),
+        ),
+        FactDefinition(
+            "is_pregnant", FactType.BOOLEAN, _l("Pregnant"), _l("Are you pregnant?"), "family", ("health",),
+            sensitivity=SENSITIVE,
+        ),
+        FactDefinition(
+            "education_level", FactType.CHOICE, _l("Highest education"), _l("What is your highest education?"),
+            "work", ("education",),
+            choices=(
+                Choice("none", _l("No schooling")),
+                Choice("primary", _l("Primary school")),
+                Choice("junior_secondary", _l("Junior secondary school")),
+                Choice("senior_secondary", _l("Senior secondary school")),
+                Choice("vocational", _l("Vocational school")),
+                Choice("junior_college", _l("Junior college")),
+                Choice("bachelor", _l("Bachelor's degree")),
+                Choice("master", _l("Master's degree")),
+                Choice("doctorate", _l("Doctorate")),
+            ),
+        ),
+        FactDefinition(
+            "graduation_date", FactType.DATE, _l("Date of graduation"),
+            _l("When did you graduate from your last school or university?"), "work", ("education",),
+        ),
+        FactDefinition(
+            "employment_status", FactType.CHOICE, _l("Work situation"), _l("What is your work situation?"),
+            "work", ("hrss",),
+            choices=(
+                Choice("employed", _l("Employed")),
+                Choice("self_employed", _l("Self-employed")),
+                Choice("unemployed", _l("Unemployed and looking for work")),
+                Choice("student", _l("Student")),
+                Choice("retired", _l("Retired")),
+                Choice("not_in_labour_force", _l("Not working and not looking for work")),
+            ),
+        ),
+        FactDefinition(
+            "unemployment_insured", FactType.BOOLEAN, _l("Unemployment insurance paid"),
+            _l("Did you pay unemployment insurance for at least a year before losing your job?"), "work",
+            ("hrss",),
+        ),
+        FactDefinition(
+            "medical_insurance_type", FactType.CHOICE, _l("Medical insurance"),
+            _l("Which basic medical insurance do you have?"), "health", ("healthcare_security",),
+            choices=(
+                Choice("employee", _l("Employee medical insurance")),
+                Choice("resident", _l("Urban and rural resident medical insurance")),
+                Choice("none", _l("None")),
+            ),
+        ),
+        FactDefinition(
+            "pension_insured", FactType.BOOLEAN, _l("Pension insurance paid"),
+            _l("Have you paid into basic pension insurance?"), "work", ("hrss",),
+        ),
+        FactDefinition(
+            "retirement_date", FactType.DATE, _l("Retirement date"),
+            _l("When did you retire, or when will you retire?"), "work", ("hrss",), allow_future=True,
+        ),
+        FactDefinition(
+            "disability_level", FactType.INTEGER, _l("Disability level"),
+            _l("What disability level is on your disability certificate?"), "health",
+            ("disabled_federation",), sensitivity=SENSITIVE, minimum=0, maximum=4,
+            hint=_l("1 is the most severe and 4 the mildest. Enter 0 if you have no disability certificate."),
+        ),
+        FactDefinition(
+            "chronic_illness", FactType.BOOLEAN, _l("Long-term illness"),
+            _l("Do you have a chronic or serious long-term illness?"), "health",
+            ("healthcare_security", "health"), sensitivity=SENSITIVE,
+        ),
+        FactDefinition(
+            "medical_out_of_pocket_annual", FactType.MONEY, _l("Medical costs paid yourself this year"),
+            _l("How much did you pay yourself for medical care in the last 12 months?"), "health",
+            ("healthcare_security",), sensitivity=SENSITIVE, unit="CNY", minimum=0,
+            hint=_l("What insurance did not pay, in yuan."),
+        ),
+        FactDefinition(
+            "is_veteran", FactType.BOOLEAN, _l("Veteran"), _l("Have you served in the armed forces?"), "about_you",
+            ("veterans_affairs",),
+        ),
+        FactDefinition(
+            "owns_home", FactType.BOOLEAN, _l("Owns a home"), _l("Does your household own a home?"), "money",
+            ("housing",),
+        ),
+        FactDefinition(
+            "business_registered_date", FactType.DATE, _l("Business registration date"),
+            _l("When did you register your business?"), "work", ("market_regulation",),
+            hint=_l("Leave empty if you have not registered a business."),
+        ),
+    )
+}
+
+TOPICS: dict[str, Promise] = {
+    "about_you": _l("About you"),
+    "family": _l("Your family"),
+    "work": _l("Study and work"),
+    "money": _l("Income and housing"),
+    "health": _l("Health"),
+}
+
+
+def fact_get(key: str) -> FactDefinition | None:
+    return FACTS.get(key)
+
+
+# A derived fact a person can state directly where the stored fact would be too much to ask:
+# the anonymous screener asks for an age, not a date of birth.
+AGE_ANSWER = FactDefinition(
+    "age", FactType.INTEGER, _l("Age"), _l("How old are you?"), "about_you", (), unit="years", minimum=0, maximum=130
+)
+
+
+def facts_clean(
+    raw: Mapping[str, Any], *, today: datetime.date, answers: Mapping[str, FactDefinition] | None = None
+) -> dict[str, Any]:
+    """Validate raw fact values against the registry; raise FactsInvalid with every error at once.
+
+    `answers` adds definitions a caller accepts beyond the stored facts (the screener's age).
+    Blank values are left out (an unknown fact), not refused.
+    """
+    known = {**FACTS, **(answers or {})}
+    clean: dict[str, Any] = {}
+    errors: dict[str, list[FactValueError]] = {}
+    for key, value in raw.items():
+        fact = known.get(key)
+        if fact is None:
+            errors[key] = [FactValueError("unknown_fact", _("%(key)s is not a fact the portal knows.") % {"key": key})]
+            continue
+        if _blank(value) or value == []:
+            continue
+        try:
+            clean[key] = fact.parse(value, today=today)
+        except FactValueError as error:
+            errors[key] = [error]
+    if errors:
+        raise FactsInvalid(errors)
+    return clean
+

@@ -1,0 +1,241 @@
+"""Eligibility: evaluating a service's criteria against a person's facts.
+
+One function family serves the screener, the recommender's hard filter, casework detection and
+the counter desk. Criteria are `rule-engine` expressions over stored and derived facts; each is
+compiled once and cached, never passed to Python's `eval`.
+
+Per criterion the answer is met, not met, or unknown (a fact it needs is missing); per service,
+"eligible", "not eligible" (some criterion not met), or "maybe" (none failed, some unknown).
+"""
+
+from __future__ import annotations
+
+import datetime
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import lru_cache
+from typing import Any
+
+import rule_engine
+from django.db.models import Count, Max
+from django.utils.translation import gettext as _
+from rule_engine import ast as rule_ast
+
+from profiles.facts import DERIVED_FACTS, FACTS, facts_with_derived, stored_facts_behind
+from services_portal.core.errors import PortalError
+from services_portal.core.i18n import active_suffix
+
+
+class Status(StrEnum):
+    MET = "met"
+    NOT_MET = "not_met"
+    UNKNOWN = "unknown"
+
+
+class Outcome(StrEnum):
+    ELIGIBLE = "eligible"
+    NOT_ELIGIBLE = "not_eligible"
+    MAYBE = "maybe"
+
+
+SYMBOL_TYPES: dict[str, Any] = {
+    **{key: fact.rule_type for key, fact in FACTS.items()},
+    **{key: fact.rule_type for key, fact in DERIVED_FACTS.items()},
+}
+_CONTEXT = rule_engine.Context(type_resolver=rule_engine.type_resolver_from_dict(SYMBOL_TYPES))
+
+
+class ExpressionInvalid(PortalError):
+    pass
+
+
+def _symbols(node: Any, found: set[str]) -> set[str]:
+    if isinstance(node, rule_ast.SymbolExpression):
+        found.add(node.name)
+    children: Iterable[Any] = vars(node).values() if hasattr(node, "__dict__") else ()
+    for child in children:
+        if isinstance(child, rule_ast.ExpressionBase):
+            _symbols(child, found)
+        elif isinstance(child, (list, tuple)):
+            for item in child:
+                if isinstance(item, rule_ast.ExpressionBase):
+                    _symbols(item, found)
+    return found
+
+
+@dataclass(frozen=True)
+class CompiledExpression:
+    text: str
+    rule: rule_engine.Rule
+    symbols: frozenset[str]
+
+    @property
+    def needs(self) -> tuple[str, ...]:
+        """The stored facts a person would tell us to settle this expression, in registry order."""
+        wanted = {stored for symbol in self.symbols for stored in stored_facts_behind(symbol)}
+        return tuple(key for key in FACTS if key in wanted)
+
+
+@lru_cache(maxsize=4096)
+def expression_compile(text: str) -> CompiledExpression:
+    """Parse and type-check an expression once; raises ExpressionInvalid saying what is wrong."""
+    try:
+        rule = rule_engine.Rule(text, context=_CONTEXT)
+    except rule_engine.errors.SymbolResolutionError as error:
+        raise ExpressionInvalid(
+            "unknown_fact", _("%(name)s is not a fact the portal knows.") % {"name": error.symbol_name}
+        ) from None
+    except rule_engine.errors.RegexSyntaxError:
+        raise ExpressionInvalid("bad_regex", _("The regular expression is not valid.")) from None
+    except rule_engine.errors.SyntaxError as error:
+        raise ExpressionInvalid(
+            "syntax_error", _("The expression has a syntax error: %(detail)s") % {"detail": error.message}
+        ) from None
+    except rule_engine.errors.EvaluationError:
+        raise ExpressionInvalid(
+            "type_mismatch", _("The expression compares values of different types, such as text with a number.")
+        ) from None
+    except rule_engine.errors.EngineError as error:
+        raise ExpressionInvalid("invalid_expression", str(error)) from None
+    result_type = rule.statement.expression.result_type
+    if result_type not in (rule_engine.DataType.BOOLEAN, rule_engine.DataType.UNDEFINED):
+        raise ExpressionInvalid("not_a_condition", _("The expression must be a yes/no condition."))
+    return CompiledExpression(text=text, rule=rule, symbols=frozenset(_symbols(rule.statement.expression, set())))
+
+
+def expression_check(text: str, *, field: str) -> CompiledExpression:
+    """Like expression_compile, but the error names the input field it came from."""
+    try:
+        return expression_compile(text)
+    except ExpressionInvalid as error:
+        raise ExpressionInvalid(error.code, error.message, fields={field: [error.message]}) from None
+
+
+@dataclass(frozen=True)
+class CriterionRule:
+    key: str
+    label_zh: str
+    label_en: str
+    compiled: CompiledExpression
+
+    @property
+    def label(self) -> str:
+        return self.label_en if active_suffix() == "en" else self.label_zh
+
+
+@dataclass(frozen=True)
+class ServiceRules:
+    """A service's criteria, compiled; what evaluation needs of a ServiceItem and nothing more."""
+
+    code: str
+    criteria: tuple[CriterionRule, ...]
+
+
+@dataclass(frozen=True)
+class CriterionResult:
+    criterion: CriterionRule
+    status: Status
+    missing: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return self.criterion.key
+
+
+@dataclass(frozen=True)
+class ServiceEligibility:
+    service_code: str
+    outcome: Outcome
+    results: tuple[CriterionResult, ...]
+
+    @property
+    def unmet(self) -> list[CriterionResult]:
+        return [result for result in self.results if result.status == Status.NOT_MET]
+
+    @property
+    def missing_facts(self) -> list[str]:
+        """Stored facts that would settle the unknown criteria, in registry order, once each."""
+        wanted = {key for result in self.results for key in result.missing}
+        return [key for key in FACTS if key in wanted]
+
+
+def _criterion_status(compiled: CompiledExpression, facts: Mapping[str, Any]) -> tuple[Status, tuple[str, ...]]:
+    missing = compiled.symbols.difference(facts)
+    try:
+        matched = compiled.rule.matches(facts)
+    except rule_engine.errors.SymbolResolutionError:
+        # A needed fact is missing and no short-circuit settled the answer without it.
+        unknown = {stored for symbol in missing for stored in stored_facts_behind(symbol) if stored not in facts}
+        return Status.UNKNOWN, tuple(key for key in FACTS if key in unknown)
+    return (Status.MET if matched else Status.NOT_MET), ()
+
+
+@dataclass
+class _Memo:
+    """Results of expressions already evaluated for one person: many services share criteria."""
+
+    facts: Mapping[str, Any]
+    seen: dict[str, tuple[Status, tuple[str, ...]]] = field(default_factory=dict)
+
+    def status(self, compiled: CompiledExpression) -> tuple[Status, tuple[str, ...]]:
+        found = self.seen.get(compiled.text)
+        if found is None:
+            found = self.seen[compiled.text] = _criterion_status(compiled, self.facts)
+        return found
+
+
+def _service_evaluate(rules: ServiceRules, memo: _Memo) -> ServiceEligibility:
+    results = []
+    for criterion in rules.criteria:
+        status, missing = memo.status(criterion.compiled)
+        results.append(CriterionResult(criterion, status, missing))
+    statuses = {result.status for result in results}
+    if Status.NOT_MET in statuses:
+        outcome = Outcome.NOT_ELIGIBLE
+    elif Status.UNKNOWN in statuses:
+        outcome = Outcome.MAYBE
+    else:
+        outcome = Outcome.ELIGIBLE
+    return ServiceEligibility(rules.code, outcome, tuple(results))
+
+
+def eligibility_evaluate(
+    *, facts: Mapping[str, Any], on: datetime.date, services: Sequence[ServiceRules] | None = None
+) -> list[ServiceEligibility]:
+    """Evaluate services (the whole published catalog by default) for one person's clean facts."""
+    memo = _Memo(facts_with_derived(facts, on=on))
+    return [_service_evaluate(rules, memo) for rules in (services if services is not None else catalog_rules())]
+
+
+def service_rules_build(service: Any) -> ServiceRules:
+    """Compile a ServiceItem's criteria (prefetched as `criteria`) into ServiceRules."""
+    return ServiceRules(
+        code=service.code,
+        criteria=tuple(
+            CriterionRule(c.key, c.label_zh, c.label_en, expression_compile(c.expression))
+            for c in service.criteria.all()
+        ),
+    )
+
+
+_rules_lock = threading.Lock()
+_rules_cache: dict[str, Any] = {"stamp": None, "rules": ()}
+
+
+def catalog_rules() -> tuple[ServiceRules, ...]:
+    """The published catalog's rules, rebuilt in this process only when the catalog changed."""
+    from services_portal.catalog.models import Criterion, ServiceItem
+
+    published = ServiceItem.objects.filter(is_published=True)
+    stamp = (
+        tuple(published.aggregate(count=Count("id"), updated=Max("updated_at")).values()),
+        Criterion.objects.count(),
+    )
+    with _rules_lock:
+        if _rules_cache["stamp"] != stamp:
+            services = published.order_by("code").prefetch_related("criteria")
+            _rules_cache["rules"] = tuple(service_rules_build(service) for service in services)
+            _rules_cache["stamp"] = stamp
+        return _rules_cache["rules"]

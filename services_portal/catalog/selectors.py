@@ -1,0 +1,145 @@
+"""Reading the catalog: browsing, search, detail and export."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from services_portal.catalog.models import (
+    Bundle,
+    BundleItem,
+    Category,
+    Criterion,
+    Department,
+    LifeEvent,
+    ServiceItem,
+)
+
+
+def service_list(
+    *,
+    q: str = "",
+    category: str = "",
+    department: str = "",
+    life_event: str = "",
+    bundle: str = "",
+    proactive: bool | None = None,
+) -> QuerySet[ServiceItem]:
+    """Published service items matching the filters; text search covers both languages."""
+    services = ServiceItem.objects.filter(is_published=True).select_related("category", "department")
+    if q := q.strip():
+        services = services.filter(
+            Q(name_zh__icontains=q) | Q(name_en__icontains=q) | Q(description_zh__icontains=q)
+            | Q(description_en__icontains=q) | Q(code__icontains=q)
+        )
+    if category:
+        services = services.filter(category__code=category)
+    if department:
+        services = services.filter(department__code=department)
+    if life_event:
+        services = services.filter(life_events__code=life_event)
+    if bundle:
+        services = services.filter(bundles__code=bundle)
+    if proactive is not None:
+        services = services.filter(proactive=proactive)
+    return services.prefetch_related("life_events").distinct().order_by("category__code", "code")
+
+
+def service_get(*, code: str) -> ServiceItem:
+    """A published service with everything its detail page shows; 404 when there is none."""
+    services = (
+        ServiceItem.objects.filter(is_published=True)
+        .select_related("category", "department")
+        .prefetch_related("life_events", "criteria", "bundles")
+    )
+    return get_object_or_404(services, code=code)
+
+
+def services_by_code(codes: list[str]) -> dict[str, ServiceItem]:
+    services = ServiceItem.objects.filter(code__in=codes).select_related("category", "department")
+    return {service.code: service for service in services}
+
+
+def bundle_list() -> QuerySet[Bundle]:
+    return Bundle.objects.select_related("life_event").prefetch_related(
+        Prefetch("items", queryset=BundleItem.objects.select_related("service").order_by("position"))
+    )
+
+
+def bundle_get(*, code: str) -> Bundle:
+    return get_object_or_404(bundle_list(), code=code)
+
+
+def facets() -> dict[str, QuerySet[Any]]:
+    """The choices the catalog can be browsed by."""
+    return {
+        "categories": Category.objects.all(),
+        "departments": Department.objects.all(),
+        "life_events": LifeEvent.objects.all(),
+        "bundles": Bundle.objects.all(),
+    }
+
+
+def catalog_export() -> dict[str, Any]:
+    """The whole catalog in the import format; importing it again changes nothing."""
+
+    def texts(obj: Any, base: str) -> dict[str, str]:
+        return {"zh-hans": getattr(obj, f"{base}_zh"), "en": getattr(obj, f"{base}_en")}
+
+    services = ServiceItem.objects.select_related("category", "department").prefetch_related(
+        "life_events", Prefetch("criteria", queryset=Criterion.objects.order_by("position"))
+    )
+    versions = sorted({s.catalog_version for s in services if s.catalog_version})
+    return {
+        "version": versions[-1] if versions else "",
+        "departments": [{"code": d.code, "name": texts(d, "name")} for d in Department.objects.all()],
+        "categories": [{"code": c.code, "name": texts(c, "name")} for c in Category.objects.all()],
+        "life_events": [
+            {"code": e.code, "name": texts(e, "name"), "description": texts(e, "description"), "expression": e.expression}
+            for e in LifeEvent.objects.all()
+        ],
+        "bundles": [
+            {
+                "code": b.code,
+                "name": texts(b, "name"),
+                "description": texts(b, "description"),
+                "life_event": b.life_event.code if b.life_event else None,
+                "services": [item.service.code for item in b.items.all()],
+            }
+            for b in bundle_list()
+        ],
+        "services": [_service_export(s, texts) for s in services.order_by("code")],
+    }
+
+
+def _service_export(service: ServiceItem, texts: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "code": service.code,
+        "name": texts(service, "name"),
+        "description": texts(service, "description"),
+        "category": service.category.code,
+        "department": service.department.code,
+        "life_events": [event.code for event in service.life_events.all()],
+        "online": service.online,
+        "counter": service.counter,
+        "proactive": service.proactive,
+        "essential": service.essential,
+        "published": service.is_published,
+        "processing_days": service.processing_days,
+        "fee_cny": float(service.fee_cny),
+        "materials": service.materials,
+        "legal_basis": texts(service, "legal_basis"),
+        "criteria": [
+            {"key": c.key, "label": texts(c, "label"), "expression": c.expression} for c in service.criteria.all()
+        ],
+        "examples": service.examples,
+    }
+    if service.benefit_amount_cny is not None or service.benefit_period:
+        row["benefit"] = {
+            "amount_cny": float(service.benefit_amount_cny) if service.benefit_amount_cny is not None else None,
+            "period": service.benefit_period,
+            "note": texts(service, "benefit_note"),
+        }
+    return row

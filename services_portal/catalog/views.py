@@ -1,0 +1,30 @@
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from services_portal.catalog.forms import ServiceFilterForm
+from services_portal.catalog.selectors import bundle_get, service_get, service_list
+
+PAGE_SIZE = 12
+
+
+def service_list_page(request: HttpRequest) -> HttpResponse:
+    form = ServiceFilterForm(request.GET)
+    filters = form.filters()
+    paginator = Paginator(service_list(**filters), request.display.page_size(PAGE_SIZE))
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "catalog/service_list.html",
+        {"form": form, "page": page, "filtered": bool(filters), "query": query.urlencode()},
+    )
+
+
+def service_detail_page(request: HttpRequest, code: str) -> HttpResponse:
+    return render(request, "catalog/service_detail.html", {"service": service_get(code=code)})
+
+
+def bundle_detail_page(request: HttpRequest, code: str) -> HttpResponse:
+    return render(request, "catalog/bundle_detail.html", {"bundle": bundle_get(code=code)})

@@ -1,0 +1,1 @@
+"""Reference data shipped in the repository: administrative divisions and local standards."""

@@ -1,0 +1,70 @@
+"""Screener API: POST facts, get every service's eligibility with reasons. Nothing is stored."""
+
+from django.urls import path
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from services_portal.core.api import ErrorSerializer
+from services_portal.core.errors import PortalError
+from services_portal.screener.screening import ScreenedService, screener_answers_clean, screener_run
+
+
+class ScreenerInput(serializers.Serializer):
+    facts = serializers.DictField(
+        help_text="Fact key to value, as in GET /api/v1/facts/. 'age' may stand in for 'birth_date'."
+    )
+
+
+class FactRequestOutput(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    question = serializers.CharField()
+
+
+class CriterionResultOutput(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField(source="criterion.label")
+    status = serializers.ChoiceField(choices=["met", "not_met", "unknown"])
+
+
+class ScreenedServiceOutput(serializers.Serializer):
+    code = serializers.CharField(source="service.code")
+    name = serializers.CharField(source="service.name")
+    outcome = serializers.ChoiceField(choices=["eligible", "maybe", "not_eligible"], source="eligibility.outcome")
+    essential = serializers.BooleanField(source="service.essential")
+    criteria = CriterionResultOutput(many=True, source="eligibility.results")
+    tell_us = serializers.SerializerMethodField()
+
+    def get_tell_us(self, item: ScreenedService) -> list[dict]:
+        return FactRequestOutput(item.ask_for, many=True).data
+
+
+class ScreenerOutput(serializers.Serializer):
+    reference_date = serializers.DateField()
+    eligible = ScreenedServiceOutput(many=True)
+    maybe = ScreenedServiceOutput(many=True)
+    not_eligible = ScreenedServiceOutput(many=True)
+
+
+class ScreenerApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(request=ScreenerInput, responses={200: ScreenerOutput, 400: ErrorSerializer})
+    def post(self, request):
+        payload = ScreenerInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        today = timezone.localdate()
+        try:
+            answers = screener_answers_clean(payload.validated_data["facts"], today=today)
+        except PortalError as error:
+            fields = {f"facts.{key}": messages for key, messages in error.fields.items()}
+            raise PortalError(error.code, error.message, fields=fields) from None
+        return Response(ScreenerOutput(screener_run(answers=answers, on=today)).data)
+
+
+urlpatterns = [path("screener/", ScreenerApi.as_view(), name="api-screener")]

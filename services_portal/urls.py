@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+api_v1 = [
+    path("", include("services_portal.catalog.api")),
+    path("", include("services_portal.screener.api")),
+    path("", include("profiles.api")),
+]
+
+urlpatterns = [
+    path("", include("services_portal.core.urls")),
+    path("services/", include("services_portal.catalog.urls")),
+    path("screener/", include("services_portal.screener.urls")),
+    path("display/", include("accessibility.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]

@@ -1,0 +1,92 @@
+import datetime
+
+import pytest
+
+from services_portal.catalog import eligibility
+from services_portal.catalog.eligibility import (
+    CriterionRule,
+    ExpressionInvalid,
+    Outcome,
+    ServiceRules,
+    Status,
+    eligibility_evaluate,
+    expression_compile,
+)
+
+ON = datetime.date(2026, 11, 1)
+
+
+def rules(*expressions: str) -> ServiceRules:
+    return ServiceRules(
+        "test-service",
+        tuple(CriterionRule(f"c{i}", "标签", "label", expression_compile(text)) for i, text in enumerate(expressions)),
+    )
+
+
+def evaluate(facts, *expressions):
+    [result] = eligibility_evaluate(facts=facts, on=ON, services=[rules(*expressions)])
+    return result
+
+
+def test_met_not_met_and_unknown_per_criterion():
+    result = evaluate(
+        {"birth_date": datetime.date(1940, 1, 1), "pension_insured": False},
+        "age >= 80", "pension_insured", 'hukou_region_code =~ "^45"',
+    )
+    assert [r.status for r in result.results] == [Status.MET, Status.NOT_MET, Status.UNKNOWN]
+    assert result.outcome == Outcome.NOT_ELIGIBLE
+    assert result.missing_facts == ["hukou_region_code"]
+
+
+def test_unknown_derived_facts_ask_for_the_stored_facts_behind_them():
+    result = evaluate({"household_income_monthly_per_capita": 100}, "low_income")
+    assert result.outcome == Outcome.MAYBE
+    assert result.missing_facts == ["region_code", "hukou_type"]
+
+
+def test_a_short_circuit_settles_a_criterion_without_the_missing_fact():
+    assert evaluate({"disability_level": 0}, "disability_level >= 1 and low_income").outcome == Outcome.NOT_ELIGIBLE
+    assert evaluate({"disability_level": 2}, "disability_level >= 1 or low_income").outcome == Outcome.ELIGIBLE
+    assert evaluate({"disability_level": 2}, "disability_level >= 1 and low_income").outcome == Outcome.MAYBE
+
+
+def test_a_service_without_criteria_is_open_to_everyone():
+    assert evaluate({}).outcome == Outcome.ELIGIBLE
+
+
+@pytest.mark.parametrize(
+    ("expression", "code"),
+    [
+        ("age >=", "syntax_error"),
+        ("shoe_size > 40", "unknown_fact"),
+        ('age > "sixty"', "type_mismatch"),
+        ('hukou_region_code =~ "("', "bad_regex"),
+        ("household_size + 1", "not_a_condition"),
+        ("__import__('os').system('true')", "unknown_fact"),
+    ],
+)
+def test_bad_expressions_are_refused_with_what_is_wrong(expression, code):
+    with pytest.raises(ExpressionInvalid) as caught:
+        expression_compile(expression)
+    assert caught.value.code == code
+    assert caught.value.message
+
+
+def test_expressions_are_compiled_once():
+    expression_compile.cache_clear()
+    first = expression_compile("age >= 60")
+    assert expression_compile("age >= 60") is first
+    assert expression_compile.cache_info().hits == 1
+
+
+def test_the_catalog_rules_are_rebuilt_only_when_the_catalog_changes(catalog, django_assert_num_queries):
+    eligibility.catalog_rules()
+    with django_assert_num_queries(2):  # the change stamp only
+        cached = eligibility.catalog_rules()
+    from services_portal.catalog.models import ServiceItem
+
+    service = ServiceItem.objects.get(code="gx-elderly-allowance")
+    service.is_published = False
+    service.save()
+    assert "gx-elderly-allowance" not in {rules.code for rules in eligibility.catalog_rules()}
+    assert len(eligibility.catalog_rules()) == len(cached) - 1

@@ -1,0 +1,33 @@
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from services_portal.catalog.services import catalog_file_read, catalog_import
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def required(variable: str) -> bool:
+    """Whether CI made a service mandatory: then a missing service fails the test instead of skipping it."""
+    return os.environ.get(variable, "").lower() in {"1", "true", "yes"}
+
+
+@pytest.fixture(scope="session")
+def catalog_data():
+    return catalog_file_read(settings.CATALOG_DATA_FILE)
+
+
+@pytest.fixture
+def catalog(db, catalog_data):
+    """The shipped seed catalog, imported."""
+    report = catalog_import(data=catalog_data)
+    assert report.ok, report.problems
+    return report
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()

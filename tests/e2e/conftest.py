@@ -1,0 +1,210 @@
+"""End-to-end fixtures: one Chromium per test session, a fresh browser context per test.
+
+The browser is Debian's Chromium (`/usr/bin/chromium`, or `E2E_CHROMIUM`), never a downloaded one;
+axe-core comes from `npm ci` (node_modules). Without either, the tests skip, unless CI=true: then
+they fail, so that CI cannot pass by quietly skipping the browser tests.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from services_portal.catalog.services import catalog_import
+from tests.conftest import ROOT, required
+
+# Playwright's sync API runs an asyncio loop in this thread; Django's ORM refuses to run inside one
+# unless told it is safe (it is: the loop only drives the browser).
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = Path(os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium"))
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+MOBILE = {"width": 414, "height": 896}
+DESKTOP = {"width": 1280, "height": 900}
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """How a visitor sees the portal: the browser's language, and elder mode on or off."""
+
+    name: str
+    locale: str
+    elder: bool
+    html_lang: str
+
+
+VARIANTS = {
+    "zh": Variant("zh", "zh-CN", elder=False, html_lang="zh-Hans"),
+    "en": Variant("en", "en-US", elder=False, html_lang="en"),
+    "elder": Variant("elder", "zh-CN", elder=True, html_lang="zh-Hans"),
+}
+
+
+def _missing(reason: str) -> None:
+    if required("CI"):
+        pytest.fail(f"{reason} (CI=true: the end-to-end tests must run)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """One Chromium for the whole session."""
+    if not CHROMIUM.exists():
+        _missing(f"Chromium not found at {CHROMIUM}")
+    if not AXE.exists():
+        _missing(f"axe-core not found at {AXE}; run `npm ci`")
+    try:
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("Playwright for Python is not installed")
+    with sync_playwright() as playwright:
+        try:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        except PlaywrightError as error:
+            _missing(f"Chromium at {CHROMIUM} does not start: {error}")
+        yield browser
+        browser.close()
+
+
+# What the tests visit by name; the rest of the seed catalog may change freely.
+NEEDED = {
+    "services": ["gx-elderly-allowance"],
+    "bundles": ["birth"],
+    "life_events": ["elderly"],
+}
+
+
+@pytest.fixture
+def site(live_server, transactional_db, catalog_data):
+    """The live server's base URL, with the seed catalog imported.
+
+    The seed file is still being completed: rows it cannot import are the catalog unit tests'
+    business; these tests need only the few items they visit by name.
+    """
+    from services_portal.catalog.models import Bundle, LifeEvent, ServiceItem
+
+    report = catalog_import(data=catalog_data)
+    models = {"services": ServiceItem, "bundles": Bundle, "life_events": LifeEvent}
+    absent = [
+        f"{section}:{code}"
+        for section, codes in NEEDED.items()
+        for code in codes
+        if not models[section].objects.filter(code=code).exists()
+    ]
+    assert not absent, f"The seed catalog lacks {absent}; import problems: {report.problems}"
+    return live_server.url
+
+
+@pytest.fixture
+def new_context(browser, site):
+    """Makes browser contexts for a variant; closes them after the test."""
+    contexts = []
+
+    def make(variant: Variant, *, viewport: dict | None = None, javascript: bool = True):
+        context = browser.new_context(
+            locale=variant.locale,
+            viewport=viewport or MOBILE,
+            java_script_enabled=javascript,
+            reduced_motion="reduce",
+        )
+        context.set_default_timeout(10_000)
+        if variant.elder:
+            context.add_cookies([{"name": "display", "value": "elder", "url": site}])
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page_for(new_context):
+    """A new page in a fresh context for a variant (mobile viewport)."""
+
+    def make(variant: Variant, **options):
+        return new_context(variant, **options).new_page()
+
+    return make
+
+
+def screenshot(page, variant: Variant, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{variant.name}-{re.sub(r'[^a-z0-9-]+', '-', name.lower())}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def axe_violations(page) -> list[dict]:
+    """The page's WCAG 2.2 AA violations found by axe-core."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    return page.evaluate(
+        """tags => axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]})
+                     .then(results => results.violations.map(v => ({
+                         id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+                         targets: v.nodes.slice(0, 3).map(n => n.target.join(" ")),
+                         summary: v.nodes.length ? v.nodes[0].failureSummary : "",
+                         count: v.nodes.length,
+                     })))""",
+        WCAG_TAGS,
+    )
+
+
+def broken_references(page) -> list[str]:
+    """ID references that lead nowhere: axe only marks these "needs review", so they are checked here.
+
+    aria-describedby/labelledby/controls, label[for] and in-page links (the error summary's links to
+    the fields) must name an element that exists.
+    """
+    return page.evaluate(
+        """() => {
+            const broken = [];
+            const exists = id => id && document.getElementById(id) !== null;
+            const brief = el => el.outerHTML.slice(0, 100);
+            for (const attr of ["aria-describedby", "aria-labelledby", "aria-controls"]) {
+                for (const el of document.querySelectorAll(`[${attr}]`)) {
+                    for (const id of el.getAttribute(attr).split(/\\s+/).filter(Boolean)) {
+                        if (!exists(id)) broken.push(`${attr}="${id}" on ${brief(el)}`);
+                    }
+                }
+            }
+            for (const label of document.querySelectorAll("label[for]")) {
+                if (!exists(label.htmlFor)) broken.push(`for="${label.htmlFor}" on ${brief(label)}`);
+            }
+            for (const link of document.querySelectorAll("a[href^='#']")) {
+                const id = decodeURIComponent(link.getAttribute("href").slice(1));
+                if (!exists(id)) broken.push(`href="#${id}" on ${brief(link)}`);
+            }
+            return broken;
+        }"""
+    )
+
+
+def violations_report(where: str, violations: list[dict]) -> str:
+    lines = [f"{where}: {len(violations)} WCAG 2.2 AA violation(s)"]
+    for violation in violations:
+        lines.append(
+            f"  - {violation['id']} [{violation['impact']}] {violation['help']} "
+            f"({violation['count']} element(s)): {', '.join(violation['targets'])}"
+        )
+        if violation["summary"]:
+            lines.append("      " + violation["summary"].replace("\n", "\n      "))
+    return "\n".join(lines)

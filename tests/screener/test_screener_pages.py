@@ -1,0 +1,70 @@
+"""The screener as a person without JavaScript uses it: plain form posts, page after page."""
+
+import re
+
+from django.contrib.sessions.models import Session
+
+
+def post(client, data, language="zh-hans", elder=False):
+    if elder:
+        client.cookies["display"] = "elder"
+    return client.post("/screener/", data, HTTP_ACCEPT_LANGUAGE=language)
+
+
+def hidden_and_step(html):
+    fields = dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', html))
+    fields.pop("csrfmiddlewaretoken", None)
+    return fields
+
+
+def test_walk_to_a_result(client, catalog):
+    start = client.get("/screener/", HTTP_ACCEPT_LANGUAGE="en")
+    assert start.status_code == 200 and "Start now" in start.content.decode()
+    response = post(client, {"step": "0", "action": "next"}, "en")
+    answers = {"age": "85", "region_code": "450103", "hukou_region_code": "450103"}
+    pages = 0
+    while "Check your answers" not in response.content.decode():
+        html = response.content.decode()
+        assert response.status_code == 200, html
+        data = hidden_and_step(html)
+        for key, value in answers.items():
+            if f'name="{key}"' in html and f'type="hidden" name="{key}"' not in html:
+                data[key] = value
+        data["action"] = "next"
+        response = post(client, data, "en")
+        pages += 1
+        assert pages < 20
+    html = response.content.decode()
+    assert "85" in html and "Qingxiu District" in html
+    data = hidden_and_step(html)
+    result = post(client, {**data, "action": "results"}, "en").content.decode()
+    eligible = result.split("<h2>You can get</h2>")[1].split("<h2>")[0]
+    assert "/services/gx-elderly-allowance/" in eligible
+    assert Session.objects.count() == 0
+
+
+def test_a_bad_answer_shows_the_error_on_the_step_in_the_page_language(client, catalog):
+    response = post(client, {"step": "1", "action": "next", "age": "-5"}, "zh-hans")
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "error-summary" in html and "不能为负" in html
+    response = post(client, {"step": "1", "action": "next", "age": "abc"}, "en")
+    assert "Enter a whole number" in response.content.decode()
+
+
+def test_answers_of_other_steps_are_carried_and_checked_again(client, catalog):
+    response = post(client, {"step": "99", "action": "results", "age": "-5"}, "en")
+    assert response.status_code == 400
+    assert "cannot be negative" in response.content.decode()
+
+
+def test_elder_mode_asks_fewer_questions_per_page(client, catalog):
+    standard = post(client, {"step": "0", "action": "next"}, "en").content.decode()
+    elder = post(client, {"step": "0", "action": "next"}, "en", elder=True).content.decode()
+    count = lambda html: html.count('<div class="field')  # noqa: E731
+    assert 0 < count(elder) <= 2 < count(standard)
+
+
+def test_screener_pages_are_never_cached(client, catalog):
+    response = post(client, {"step": "0", "action": "next"})
+    assert "no-store" in response["Cache-Control"]
