@@ -45,7 +45,7 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check .
 
 bench: $(INSTALLED)
-	$(BIN)/python tests/bench/bench_eligibility.py
+	$(BIN)/python tests/bench/bench_eligibility.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles test-artifacts

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from services_portal.catalog.services import catalog_file_read, catalog_import
@@ -13,6 +14,12 @@ ROOT = Path(__file__).resolve().parent.parent
 def required(variable: str) -> bool:
     """Whether CI made a service mandatory: then a missing service fails the test instead of skipping it."""
     return os.environ.get(variable, "").lower() in {"1", "true", "yes"}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttling counts live in the cache: start every test with none."""
+    cache.clear()
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils.functional import Promise
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy as _
 from rule_engine import DataType
 
 from services_portal.reference import standards
@@ -77,38 +77,38 @@ def _hukou_in_residence_city(facts: Mapping[str, Any], on: datetime.date) -> boo
 DERIVED_FACTS: dict[str, DerivedFact] = {
     fact.key: fact
     for fact in (
-        DerivedFact("age", _l("Age"), ("birth_date",), DataType.FLOAT, _age, unit="years"),
+        DerivedFact("age", _("Age"), ("birth_date",), DataType.FLOAT, _age, unit="years"),
         DerivedFact(
-            "youngest_child_age_months", _l("Age of your youngest child"), ("children_birth_dates",),
+            "youngest_child_age_months", _("Age of your youngest child"), ("children_birth_dates",),
             DataType.FLOAT, _youngest_child_age_months, unit="months",
         ),
         DerivedFact(
-            "children_under_3_count", _l("Children under 3"), ("children_birth_dates",), DataType.FLOAT,
+            "children_under_3_count", _("Children under 3"), ("children_birth_dates",), DataType.FLOAT,
             _children_under_3_count,
         ),
         DerivedFact(
-            "months_since_graduation", _l("Months since graduation"), ("graduation_date",), DataType.FLOAT,
+            "months_since_graduation", _("Months since graduation"), ("graduation_date",), DataType.FLOAT,
             lambda facts, on: full_months(facts["graduation_date"], on), unit="months",
         ),
         DerivedFact(
-            "months_to_retirement", _l("Months until retirement"), ("retirement_date",), DataType.FLOAT,
+            "months_to_retirement", _("Months until retirement"), ("retirement_date",), DataType.FLOAT,
             lambda facts, on: full_months(on, facts["retirement_date"]), unit="months",
         ),
         DerivedFact(
-            "months_since_business_registered", _l("Months since your business was registered"),
+            "months_since_business_registered", _("Months since your business was registered"),
             ("business_registered_date",), DataType.FLOAT,
             lambda facts, on: full_months(facts["business_registered_date"], on), unit="months",
         ),
         DerivedFact(
-            "dibao_standard_monthly", _l("Local minimum living standard"), ("region_code", "hukou_type"),
+            "dibao_standard_monthly", _("Local minimum living standard"), ("region_code", "hukou_type"),
             DataType.FLOAT, _dibao_standard, unit="CNY",
         ),
         DerivedFact(
-            "low_income", _l("Low-income household"),
+            "low_income", _("Low-income household"),
             ("household_income_monthly_per_capita", "region_code", "hukou_type"), DataType.BOOLEAN, _low_income,
         ),
         DerivedFact(
-            "hukou_in_residence_city", _l("Household registration in the city where you live"),
+            "hukou_in_residence_city", _("Household registration in the city where you live"),
             ("region_code", "hukou_region_code"), DataType.BOOLEAN, _hukou_in_residence_city,
         ),
     )

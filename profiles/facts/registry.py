@@ -15,8 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from django.utils.functional import Promise
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 from rule_engine import DataType
 
 from profiles.purposes import Purpose
@@ -55,9 +54,9 @@ class FactValueError(ValueError):
     """A value that the registry refuses; the message is in the active language."""
 
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
+        super().__init__(str(message))
         self.code = code
-        self.message = message
+        self.message = str(message)
 
 
 class FactsInvalid(ValueError):
@@ -235,156 +234,155 @@ _PARSERS = {
 
 # -- the registry --------------------------------------------------------------------------------
 
-_l = gettext_lazy
 SENSITIVE = Sensitivity.SENSITIVE
 
 FACTS: dict[str, FactDefinition] = {
     fact.key: fact
     for fact in (
         FactDefinition(
-            "birth_date", FactType.DATE, _l("Date of birth"), _l("What is your date of birth?"), "about_you",
+            "birth_date", FactType.DATE, _("Date of birth"), _("What is your date of birth?"), "about_you",
             ("public_security", "health"),
         ),
         FactDefinition(
-            "sex", FactType.CHOICE, _l("Sex"), _l("What is your sex?"), "about_you", ("public_security",),
-            choices=(Choice("female", _l("Female")), Choice("male", _l("Male"))),
+            "sex", FactType.CHOICE, _("Sex"), _("What is your sex?"), "about_you", ("public_security",),
+            choices=(Choice("female", _("Female")), Choice("male", _("Male"))),
         ),
         FactDefinition(
-            "region_code", FactType.REGION, _l("Where you live"), _l("Where do you live?"), "about_you",
+            "region_code", FactType.REGION, _("Where you live"), _("Where do you live?"), "about_you",
             ("public_security", "civil_affairs"),
         ),
         FactDefinition(
-            "hukou_region_code", FactType.REGION, _l("Household registration (hukou) place"),
-            _l("Where is your household registration (hukou)?"), "about_you", ("public_security",),
+            "hukou_region_code", FactType.REGION, _("Household registration (hukou) place"),
+            _("Where is your household registration (hukou)?"), "about_you", ("public_security",),
         ),
         FactDefinition(
-            "hukou_type", FactType.CHOICE, _l("Household registration type"),
-            _l("Is your household registration urban or rural?"), "about_you", ("public_security",),
-            choices=(Choice("urban", _l("Urban")), Choice("rural", _l("Rural"))),
+            "hukou_type", FactType.CHOICE, _("Household registration type"),
+            _("Is your household registration urban or rural?"), "about_you", ("public_security",),
+            choices=(Choice("urban", _("Urban")), Choice("rural", _("Rural"))),
         ),
         FactDefinition(
-            "marital_status", FactType.CHOICE, _l("Marital status"), _l("What is your marital status?"),
+            "marital_status", FactType.CHOICE, _("Marital status"), _("What is your marital status?"),
             "family", ("civil_affairs",),
             choices=(
-                Choice("single", _l("Single")),
-                Choice("married", _l("Married")),
-                Choice("divorced", _l("Divorced")),
-                Choice("widowed", _l("Widowed")),
+                Choice("single", _("Single")),
+                Choice("married", _("Married")),
+                Choice("divorced", _("Divorced")),
+                Choice("widowed", _("Widowed")),
             ),
         ),
         FactDefinition(
-            "household_size", FactType.INTEGER, _l("People in your household"),
-            _l("How many people live in your household, counting you?"), "family",
+            "household_size", FactType.INTEGER, _("People in your household"),
+            _("How many people live in your household, counting you?"), "family",
             ("public_security", "civil_affairs"), unit="people", minimum=1, maximum=30,
         ),
         FactDefinition(
-            "household_income_monthly_per_capita", FactType.MONEY, _l("Household income per person per month"),
-            _l("What is your household's monthly income per person?"), "money", ("civil_affairs",),
+            "household_income_monthly_per_capita", FactType.MONEY, _("Household income per person per month"),
+            _("What is your household's monthly income per person?"), "money", ("civil_affairs",),
             sensitivity=SENSITIVE, unit="CNY", minimum=0,
-            hint=_l("All income of the household in a month, divided by the number of people, in yuan."),
+            hint=_("All income of the household in a month, divided by the number of people, in yuan."),
         ),
         FactDefinition(
-            "children_birth_dates", FactType.DATE_LIST, _l("Children's dates of birth"),
-            _l("What are your children's dates of birth?"), "family", ("health", "public_security"),
+            "children_birth_dates", FactType.DATE_LIST, _("Children's dates of birth"),
+            _("What are your children's dates of birth?"), "family", ("health", "public_security"),
             sensitivity=SENSITIVE, maximum=12,
-            hint=_l("One date per child, separated by commas. Leave empty if you have no children."),
+            hint=_("One date per child, separated by commas. Leave empty if you have no children."),
         ),
         FactDefinition(
-            "is_pregnant", FactType.BOOLEAN, _l("Pregnant"), _l("Are you pregnant?"), "family", ("health",),
+            "is_pregnant", FactType.BOOLEAN, _("Pregnant"), _("Are you pregnant?"), "family", ("health",),
             sensitivity=SENSITIVE,
         ),
         FactDefinition(
-            "education_level", FactType.CHOICE, _l("Highest education"), _l("What is your highest education?"),
+            "education_level", FactType.CHOICE, _("Highest education"), _("What is your highest education?"),
             "work", ("education",),
             choices=(
-                Choice("none", _l("No schooling")),
-                Choice("primary", _l("Primary school")),
-                Choice("junior_secondary", _l("Junior secondary school")),
-                Choice("senior_secondary", _l("Senior secondary school")),
-                Choice("vocational", _l("Vocational school")),
-                Choice("junior_college", _l("Junior college")),
-                Choice("bachelor", _l("Bachelor's degree")),
-                Choice("master", _l("Master's degree")),
-                Choice("doctorate", _l("Doctorate")),
+                Choice("none", _("No schooling")),
+                Choice("primary", _("Primary school")),
+                Choice("junior_secondary", _("Junior secondary school")),
+                Choice("senior_secondary", _("Senior secondary school")),
+                Choice("vocational", _("Vocational school")),
+                Choice("junior_college", _("Junior college")),
+                Choice("bachelor", _("Bachelor's degree")),
+                Choice("master", _("Master's degree")),
+                Choice("doctorate", _("Doctorate")),
             ),
         ),
         FactDefinition(
-            "graduation_date", FactType.DATE, _l("Date of graduation"),
-            _l("When did you graduate from your last school or university?"), "work", ("education",),
+            "graduation_date", FactType.DATE, _("Date of graduation"),
+            _("When did you graduate from your last school or university?"), "work", ("education",),
         ),
         FactDefinition(
-            "employment_status", FactType.CHOICE, _l("Work situation"), _l("What is your work situation?"),
+            "employment_status", FactType.CHOICE, _("Work situation"), _("What is your work situation?"),
             "work", ("hrss",),
             choices=(
-                Choice("employed", _l("Employed")),
-                Choice("self_employed", _l("Self-employed")),
-                Choice("unemployed", _l("Unemployed and looking for work")),
-                Choice("student", _l("Student")),
-                Choice("retired", _l("Retired")),
-                Choice("not_in_labour_force", _l("Not working and not looking for work")),
+                Choice("employed", _("Employed")),
+                Choice("self_employed", _("Self-employed")),
+                Choice("unemployed", _("Unemployed and looking for work")),
+                Choice("student", _("Student")),
+                Choice("retired", _("Retired")),
+                Choice("not_in_labour_force", _("Not working and not looking for work")),
             ),
         ),
         FactDefinition(
-            "unemployment_insured", FactType.BOOLEAN, _l("Unemployment insurance paid"),
-            _l("Did you pay unemployment insurance for at least a year before losing your job?"), "work",
+            "unemployment_insured", FactType.BOOLEAN, _("Unemployment insurance paid"),
+            _("Did you pay unemployment insurance for at least a year before losing your job?"), "work",
             ("hrss",),
         ),
         FactDefinition(
-            "medical_insurance_type", FactType.CHOICE, _l("Medical insurance"),
-            _l("Which basic medical insurance do you have?"), "health", ("healthcare_security",),
+            "medical_insurance_type", FactType.CHOICE, _("Medical insurance"),
+            _("Which basic medical insurance do you have?"), "health", ("healthcare_security",),
             choices=(
-                Choice("employee", _l("Employee medical insurance")),
-                Choice("resident", _l("Urban and rural resident medical insurance")),
-                Choice("none", _l("None")),
+                Choice("employee", _("Employee medical insurance")),
+                Choice("resident", _("Urban and rural resident medical insurance")),
+                Choice("none", _("None")),
             ),
         ),
         FactDefinition(
-            "pension_insured", FactType.BOOLEAN, _l("Pension insurance paid"),
-            _l("Have you paid into basic pension insurance?"), "work", ("hrss",),
+            "pension_insured", FactType.BOOLEAN, _("Pension insurance paid"),
+            _("Have you paid into basic pension insurance?"), "work", ("hrss",),
         ),
         FactDefinition(
-            "retirement_date", FactType.DATE, _l("Retirement date"),
-            _l("When did you retire, or when will you retire?"), "work", ("hrss",), allow_future=True,
+            "retirement_date", FactType.DATE, _("Retirement date"),
+            _("When did you retire, or when will you retire?"), "work", ("hrss",), allow_future=True,
         ),
         FactDefinition(
-            "disability_level", FactType.INTEGER, _l("Disability level"),
-            _l("What disability level is on your disability certificate?"), "health",
+            "disability_level", FactType.INTEGER, _("Disability level"),
+            _("What disability level is on your disability certificate?"), "health",
             ("disabled_federation",), sensitivity=SENSITIVE, minimum=0, maximum=4,
-            hint=_l("1 is the most severe and 4 the mildest. Enter 0 if you have no disability certificate."),
+            hint=_("1 is the most severe and 4 the mildest. Enter 0 if you have no disability certificate."),
         ),
         FactDefinition(
-            "chronic_illness", FactType.BOOLEAN, _l("Long-term illness"),
-            _l("Do you have a chronic or serious long-term illness?"), "health",
+            "chronic_illness", FactType.BOOLEAN, _("Long-term illness"),
+            _("Do you have a chronic or serious long-term illness?"), "health",
             ("healthcare_security", "health"), sensitivity=SENSITIVE,
         ),
         FactDefinition(
-            "medical_out_of_pocket_annual", FactType.MONEY, _l("Medical costs paid yourself this year"),
-            _l("How much did you pay yourself for medical care in the last 12 months?"), "health",
+            "medical_out_of_pocket_annual", FactType.MONEY, _("Medical costs paid yourself this year"),
+            _("How much did you pay yourself for medical care in the last 12 months?"), "health",
             ("healthcare_security",), sensitivity=SENSITIVE, unit="CNY", minimum=0,
-            hint=_l("What insurance did not pay, in yuan."),
+            hint=_("What insurance did not pay, in yuan."),
         ),
         FactDefinition(
-            "is_veteran", FactType.BOOLEAN, _l("Veteran"), _l("Have you served in the armed forces?"), "about_you",
+            "is_veteran", FactType.BOOLEAN, _("Veteran"), _("Have you served in the armed forces?"), "about_you",
             ("veterans_affairs",),
         ),
         FactDefinition(
-            "owns_home", FactType.BOOLEAN, _l("Owns a home"), _l("Does your household own a home?"), "money",
+            "owns_home", FactType.BOOLEAN, _("Owns a home"), _("Does your household own a home?"), "money",
             ("housing",),
         ),
         FactDefinition(
-            "business_registered_date", FactType.DATE, _l("Business registration date"),
-            _l("When did you register your business?"), "work", ("market_regulation",),
-            hint=_l("Leave empty if you have not registered a business."),
+            "business_registered_date", FactType.DATE, _("Business registration date"),
+            _("When did you register your business?"), "work", ("market_regulation",),
+            hint=_("Leave empty if you have not registered a business."),
         ),
     )
 }
 
 TOPICS: dict[str, Promise] = {
-    "about_you": _l("About you"),
-    "family": _l("Your family"),
-    "work": _l("Study and work"),
-    "money": _l("Income and housing"),
-    "health": _l("Health"),
+    "about_you": _("About you"),
+    "family": _("Your family"),
+    "work": _("Study and work"),
+    "money": _("Income and housing"),
+    "health": _("Health"),
 }
 
 
@@ -395,7 +393,7 @@ def fact_get(key: str) -> FactDefinition | None:
 # A derived fact a person can state directly where the stored fact would be too much to ask:
 # the anonymous screener asks for an age, not a date of birth.
 AGE_ANSWER = FactDefinition(
-    "age", FactType.INTEGER, _l("Age"), _l("How old are you?"), "about_you", (), unit="years", minimum=0, maximum=130
+    "age", FactType.INTEGER, _("Age"), _("How old are you?"), "about_you", (), unit="years", minimum=0, maximum=130
 )
 
 

@@ -44,7 +44,23 @@ SYMBOL_TYPES: dict[str, Any] = {
     **{key: fact.rule_type for key, fact in FACTS.items()},
     **{key: fact.rule_type for key, fact in DERIVED_FACTS.items()},
 }
-_CONTEXT = rule_engine.Context(type_resolver=rule_engine.type_resolver_from_dict(SYMBOL_TYPES))
+
+
+class _FactMissing(Exception):
+    """Raised by the resolver for a fact the person has not given; cheaper than rule-engine's own
+    SymbolResolutionError, which computes spelling suggestions for every miss."""
+
+
+def _resolve(facts: Mapping[str, Any], name: str) -> Any:
+    try:
+        return facts[name]
+    except KeyError:
+        raise _FactMissing(name) from None
+
+
+_CONTEXT = rule_engine.Context(
+    type_resolver=rule_engine.type_resolver_from_dict(SYMBOL_TYPES), resolver=_resolve
+)
 
 
 class ExpressionInvalid(PortalError):
@@ -162,11 +178,11 @@ class ServiceEligibility:
 
 
 def _criterion_status(compiled: CompiledExpression, facts: Mapping[str, Any]) -> tuple[Status, tuple[str, ...]]:
-    missing = compiled.symbols.difference(facts)
     try:
         matched = compiled.rule.matches(facts)
-    except rule_engine.errors.SymbolResolutionError:
+    except _FactMissing:
         # A needed fact is missing and no short-circuit settled the answer without it.
+        missing = compiled.symbols.difference(facts)
         unknown = {stored for symbol in missing for stored in stored_facts_behind(symbol) if stored not in facts}
         return Status.UNKNOWN, tuple(key for key in FACTS if key in unknown)
     return (Status.MET if matched else Status.NOT_MET), ()
