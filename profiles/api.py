@@ -1,8 +1,8 @@
 """The fact vocabulary, published for app clients and department feeds."""
 
 from django.urls import path
-from rest_framework import serializers
 from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView

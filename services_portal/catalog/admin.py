@@ -64,8 +64,13 @@ class ServiceItemAdmin(admin.ModelAdmin):
             if report and report.ok:
                 messages.success(request, _("Catalog %(version)s imported.") % {"version": report.version})
                 return redirect("admin:catalog_serviceitem_changelist")
-        context = {**self.admin_site.each_context(request), "form": form, "report": report,
-                   "opts": self.model._meta, "title": _("Import the catalog")}
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "report": report,
+            "opts": self.model._meta,
+            "title": _("Import the catalog"),
+        }
         return TemplateResponse(request, "admin/catalog/serviceitem/import.html", context)
 
     def export_view(self, request: HttpRequest) -> HttpResponse:

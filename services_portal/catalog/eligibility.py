@@ -58,9 +58,7 @@ def _resolve(facts: Mapping[str, Any], name: str) -> Any:
         raise _FactMissing(name) from None
 
 
-_CONTEXT = rule_engine.Context(
-    type_resolver=rule_engine.type_resolver_from_dict(SYMBOL_TYPES), resolver=_resolve
-)
+_CONTEXT = rule_engine.Context(type_resolver=rule_engine.type_resolver_from_dict(SYMBOL_TYPES), resolver=_resolve)
 
 
 class ExpressionInvalid(PortalError):

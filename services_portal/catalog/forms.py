@@ -16,8 +16,12 @@ class ServiceFilterForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name, objects in facets().items():
-            field_name = {"categories": "category", "departments": "department",
-                          "life_events": "life_event", "bundles": "bundle"}[name]
+            field_name = {
+                "categories": "category",
+                "departments": "department",
+                "life_events": "life_event",
+                "bundles": "bundle",
+            }[name]
             self.fields[field_name].choices = [("", _("Any"))] + [(obj.code, obj.name) for obj in objects]
 
     def filters(self) -> dict[str, str]:

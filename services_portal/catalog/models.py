@@ -151,9 +151,7 @@ class Bundle(models.Model):
     name_en = models.CharField(_("name (English)"), max_length=200)
     description_zh = models.TextField(_("description (Chinese)"), blank=True)
     description_en = models.TextField(_("description (English)"), blank=True)
-    life_event = models.ForeignKey(
-        LifeEvent, on_delete=models.SET_NULL, null=True, blank=True, related_name="bundles"
-    )
+    life_event = models.ForeignKey(LifeEvent, on_delete=models.SET_NULL, null=True, blank=True, related_name="bundles")
     services = models.ManyToManyField(ServiceItem, through="BundleItem", related_name="bundles")
 
     name = translated("name")
@@ -176,3 +174,6 @@ class BundleItem(models.Model):
     class Meta:
         ordering = ["bundle", "position"]
         constraints = [models.UniqueConstraint(fields=["bundle", "service"], name="bundle_item_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.bundle.code} #{self.position}: {self.service.code}"

@@ -31,8 +31,11 @@ def service_list(
     services = ServiceItem.objects.filter(is_published=True).select_related("category", "department")
     if q := q.strip():
         services = services.filter(
-            Q(name_zh__icontains=q) | Q(name_en__icontains=q) | Q(description_zh__icontains=q)
-            | Q(description_en__icontains=q) | Q(code__icontains=q)
+            Q(name_zh__icontains=q)
+            | Q(name_en__icontains=q)
+            | Q(description_zh__icontains=q)
+            | Q(description_en__icontains=q)
+            | Q(code__icontains=q)
         )
     if category:
         services = services.filter(category__code=category)
@@ -97,7 +100,12 @@ def catalog_export() -> dict[str, Any]:
         "departments": [{"code": d.code, "name": texts(d, "name")} for d in Department.objects.all()],
         "categories": [{"code": c.code, "name": texts(c, "name")} for c in Category.objects.all()],
         "life_events": [
-            {"code": e.code, "name": texts(e, "name"), "description": texts(e, "description"), "expression": e.expression}
+            {
+                "code": e.code,
+                "name": texts(e, "name"),
+                "description": texts(e, "description"),
+                "expression": e.expression,
+            }
             for e in LifeEvent.objects.all()
         ],
         "bundles": [

@@ -76,7 +76,9 @@ def catalog_text_parse(text: str) -> dict[str, Any]:
     try:
         data = yaml.safe_load(text)  # JSON is YAML too
     except yaml.YAMLError as error:
-        raise PortalError("unparsable_file", _("The file is not valid YAML or JSON: %(error)s") % {"error": error}) from None
+        raise PortalError(
+            "unparsable_file", _("The file is not valid YAML or JSON: %(error)s") % {"error": error}
+        ) from None
     if not isinstance(data, dict):
         raise PortalError("unparsable_file", _("The file must hold a mapping with a 'services' list."))
     return data
@@ -148,8 +150,12 @@ def _check_examples(examples: Any, criteria_keys: list[str]) -> list[dict[str, A
             raise RowInvalid("invalid_examples", where + _("'expected' must be eligible, not_eligible or maybe."))
         expected_criteria = example.get("criteria") or {}
         if sorted(expected_criteria) != sorted(criteria_keys) or not set(expected_criteria.values()) <= statuses:
-            raise RowInvalid("invalid_examples", where + _("'criteria' must give met, not_met or unknown for every criterion."))
-        clean.append({**example, "reference_date": reference.isoformat(), "facts": _jsonable(example.get("facts") or {})})
+            raise RowInvalid(
+                "invalid_examples", where + _("'criteria' must give met, not_met or unknown for every criterion.")
+            )
+        clean.append(
+            {**example, "reference_date": reference.isoformat(), "facts": _jsonable(example.get("facts") or {})}
+        )
     return clean
 
 
@@ -177,8 +183,11 @@ def _life_event_import(row: Mapping[str, Any]) -> bool:
     _, created = LifeEvent.objects.update_or_create(
         code=_code(row),
         defaults={
-            "name_zh": name_zh, "name_en": name_en, "description_zh": description_zh,
-            "description_en": description_en, "expression": expression,
+            "name_zh": name_zh,
+            "name_en": name_en,
+            "description_zh": description_zh,
+            "description_en": description_en,
+            "expression": expression,
         },
     )
     return created
@@ -216,18 +225,25 @@ def _service_import(row: Mapping[str, Any], version: str) -> bool:
     service, created = ServiceItem.objects.update_or_create(
         code=code,
         defaults={
-            "name_zh": name_zh, "name_en": name_en,
-            "description_zh": description_zh, "description_en": description_en,
+            "name_zh": name_zh,
+            "name_en": name_en,
+            "description_zh": description_zh,
+            "description_en": description_en,
             "category": _lookup(Category, row.get("category"), _("category")),
             "department": _lookup(Department, row.get("department"), _("department")),
-            "online": bool(row.get("online", True)), "counter": bool(row.get("counter", True)),
-            "proactive": bool(row.get("proactive", False)), "essential": bool(row.get("essential", False)),
+            "online": bool(row.get("online", True)),
+            "counter": bool(row.get("counter", True)),
+            "proactive": bool(row.get("proactive", False)),
+            "essential": bool(row.get("essential", False)),
             "processing_days": processing_days,
             "fee_cny": _decimal(row.get("fee_cny"), "fee_cny") or Decimal(0),
             "benefit_amount_cny": _decimal(benefit.get("amount_cny"), "benefit.amount_cny") if benefit else None,
-            "benefit_period": period, "benefit_note_zh": note_zh, "benefit_note_en": note_en,
+            "benefit_period": period,
+            "benefit_note_zh": note_zh,
+            "benefit_note_en": note_en,
             "materials": [dict(m) for m in materials],
-            "legal_basis_zh": legal_zh, "legal_basis_en": legal_en,
+            "legal_basis_zh": legal_zh,
+            "legal_basis_en": legal_en,
             "examples": _check_examples(row.get("examples"), keys),
             "is_published": bool(row.get("published", True)),
             "catalog_version": version,
@@ -241,8 +257,10 @@ def _service_import(row: Mapping[str, Any], version: str) -> bool:
             service=service,
             key=criterion["key"],
             defaults={
-                "label_zh": label_zh, "label_en": label_en,
-                "expression": criterion["expression"], "position": position,
+                "label_zh": label_zh,
+                "label_en": label_en,
+                "expression": criterion["expression"],
+                "position": position,
             },
         )
     return created
@@ -256,8 +274,11 @@ def _bundle_import(row: Mapping[str, Any]) -> bool:
     bundle, created = Bundle.objects.update_or_create(
         code=_code(row),
         defaults={
-            "name_zh": name_zh, "name_en": name_en, "description_zh": description_zh,
-            "description_en": description_en, "life_event": life_event,
+            "name_zh": name_zh,
+            "name_en": name_en,
+            "description_zh": description_zh,
+            "description_en": description_en,
+            "life_event": life_event,
         },
     )
     bundle.items.exclude(service__in=services).delete()

@@ -4,7 +4,6 @@ import gc
 
 from django.urls import get_resolver
 
-
 # Collect the youngest generation after 20,000 allocations instead of 700, so that a request's
 # short-lived objects (a screener answer serialises ~5,000) die young instead of being promoted
 # and walked again by full collections.

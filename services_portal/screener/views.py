@@ -34,7 +34,9 @@ def _display_value(fact: FactDefinition, raw: str) -> str:
     return raw
 
 
-def _step_page(request: HttpRequest, step: Step, steps: list[Step], raw: dict[str, str], form: StepForm | None = None) -> HttpResponse:
+def _step_page(
+    request: HttpRequest, step: Step, steps: list[Step], raw: dict[str, str], form: StepForm | None = None
+) -> HttpResponse:
     today = timezone.localdate()
     if form is None:
         form = StepForm(initial={fact.key: raw.get(fact.key, "") for fact in step.facts}, facts=step.facts, today=today)
@@ -49,9 +51,7 @@ def _step_page(request: HttpRequest, step: Step, steps: list[Step], raw: dict[st
 
 
 def _check_page(request: HttpRequest, steps: list[Step], raw: dict[str, str]) -> HttpResponse:
-    rows = [
-        (step, [(fact, _display_value(fact, raw.get(fact.key, ""))) for fact in step.facts]) for step in steps
-    ]
+    rows = [(step, [(fact, _display_value(fact, raw.get(fact.key, ""))) for fact in step.facts]) for step in steps]
     answers = {key: value for key, value in raw.items() if value}
     return render(request, "screener/check.html", {"rows": rows, "hidden_answers": answers, "steps": steps})
 
@@ -72,8 +72,10 @@ def screener_page(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
 
     if action == "back":
-        return _step_page(request, steps[current - 2], steps, raw) if current > 1 else render(
-            request, "screener/start.html", {"steps": steps}
+        return (
+            _step_page(request, steps[current - 2], steps, raw)
+            if current > 1
+            else render(request, "screener/start.html", {"steps": steps})
         )
     if action.startswith("change-"):
         number = action.removeprefix("change-")
@@ -87,7 +89,9 @@ def screener_page(request: HttpRequest) -> HttpResponse:
             form = StepForm(request.POST, facts=first_bad.facts, today=today)
             return _step_page(request, first_bad, steps, raw, form)
         result = screener_run(answers=answers, on=today)
-        return render(request, "screener/result.html", {"result": result, "hidden_answers": {k: v for k, v in raw.items() if v}})
+        return render(
+            request, "screener/result.html", {"result": result, "hidden_answers": {k: v for k, v in raw.items() if v}}
+        )
 
     if current >= 1:
         step = steps[current - 1]

@@ -101,8 +101,15 @@ def main() -> None:
         del people  # the screener is measured as a web process runs: without 100k people in memory,
         web_process_ready()  # and after its start-up work
         client = Client()
-        answers = {"age": 72, "region_code": "450103", "hukou_region_code": "450103", "hukou_type": "urban",
-                   "household_income_monthly_per_capita": 700, "disability_level": 2, "pension_insured": True}
+        answers = {
+            "age": 72,
+            "region_code": "450103",
+            "hukou_region_code": "450103",
+            "hukou_type": "urban",
+            "household_income_monthly_per_capita": 700,
+            "disability_level": 2,
+            "pension_insured": True,
+        }
         client.post("/api/v1/screener/", {"facts": answers}, content_type="application/json")
         latencies = []
         for _ in range(args.screener_requests):
@@ -111,8 +118,10 @@ def main() -> None:
             latencies.append((time.perf_counter() - begun) * 1000)
             assert response.status_code == 200
         quantiles = statistics.quantiles(latencies, n=100)
-        print(f"screener API, full catalog, {args.screener_requests} requests: "
-              f"p50 {quantiles[49]:.1f} ms, p95 {quantiles[94]:.1f} ms")
+        print(
+            f"screener API, full catalog, {args.screener_requests} requests: "
+            f"p50 {quantiles[49]:.1f} ms, p95 {quantiles[94]:.1f} ms"
+        )
         print(f"peak memory (max RSS): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 

@@ -64,11 +64,15 @@ def test_a_bad_row_is_reported_with_its_reason_and_the_rest_is_kept(db, catalog_
 def test_a_changed_criterion_replaces_the_old_one(catalog, catalog_data):
     data = copy.deepcopy(catalog_data)
     service = next(s for s in data["services"] if s["code"] == "gx-elderly-allowance")
-    service["criteria"] = [{"key": "aged_90", "label": {"zh-hans": "年满90周岁", "en": "Aged 90"}, "expression": "age >= 90"}]
+    service["criteria"] = [
+        {"key": "aged_90", "label": {"zh-hans": "年满90周岁", "en": "Aged 90"}, "expression": "age >= 90"}
+    ]
     service["examples"] = []
     report = catalog_import(data=data)
     assert report.ok
-    assert list(ServiceItem.objects.get(code="gx-elderly-allowance").criteria.values_list("key", flat=True)) == ["aged_90"]
+    assert list(ServiceItem.objects.get(code="gx-elderly-allowance").criteria.values_list("key", flat=True)) == [
+        "aged_90"
+    ]
 
 
 def test_export_then_import_changes_nothing(catalog):

@@ -31,7 +31,9 @@ def evaluate(facts, *expressions):
 def test_met_not_met_and_unknown_per_criterion():
     result = evaluate(
         {"birth_date": datetime.date(1940, 1, 1), "pension_insured": False},
-        "age >= 80", "pension_insured", 'hukou_region_code =~ "^45"',
+        "age >= 80",
+        "pension_insured",
+        'hukou_region_code =~ "^45"',
     )
     assert [r.status for r in result.results] == [Status.MET, Status.NOT_MET, Status.UNKNOWN]
     assert result.outcome == Outcome.NOT_ELIGIBLE

@@ -20,7 +20,11 @@ PRODUCTION = {
 def manage(*args, env, drop=()):
     clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DJANGO_SETTINGS_MODULE", *drop}}
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True,
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
         timeout=120,
     )
 
@@ -46,7 +50,11 @@ def test_the_embedded_default_needs_no_service():
     )
     result = manage("shell", "-c", code, env={}, drop=("DATABASE_URL", "REDIS_URL", "PORTAL_ENV"))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1].split() == ["django.db.backends.sqlite3", "True", "channels.layers.InMemoryChannelLayer"]
+    assert result.stdout.strip().splitlines()[-1].split() == [
+        "django.db.backends.sqlite3",
+        "True",
+        "channels.layers.InMemoryChannelLayer",
+    ]
 
 
 def test_the_test_settings_are_the_environments():

@@ -9,10 +9,31 @@ from profiles.purposes import Purpose
 
 TODAY = datetime.date(2026, 11, 1)
 
-DESIGN_FACTS = """birth_date sex region_code hukou_region_code hukou_type marital_status household_size
-household_income_monthly_per_capita children_birth_dates is_pregnant education_level graduation_date
-employment_status unemployment_insured medical_insurance_type pension_insured retirement_date disability_level
-chronic_illness medical_out_of_pocket_annual is_veteran owns_home business_registered_date""".split()
+DESIGN_FACTS = [
+    "birth_date",
+    "sex",
+    "region_code",
+    "hukou_region_code",
+    "hukou_type",
+    "marital_status",
+    "household_size",
+    "household_income_monthly_per_capita",
+    "children_birth_dates",
+    "is_pregnant",
+    "education_level",
+    "graduation_date",
+    "employment_status",
+    "unemployment_insured",
+    "medical_insurance_type",
+    "pension_insured",
+    "retirement_date",
+    "disability_level",
+    "chronic_illness",
+    "medical_out_of_pocket_annual",
+    "is_veteran",
+    "owns_home",
+    "business_registered_date",
+]
 
 
 def test_registry_defines_every_fact_of_the_design_once_with_labels_in_both_languages():
@@ -28,8 +49,14 @@ def test_registry_defines_every_fact_of_the_design_once_with_labels_in_both_lang
 
 def test_sensitive_facts_are_unlocked_by_the_separate_sensitive_consent():
     sensitive = {key for key, fact in FACTS.items() if fact.sensitivity == Sensitivity.SENSITIVE}
-    assert {"household_income_monthly_per_capita", "disability_level", "children_birth_dates",
-            "medical_out_of_pocket_annual", "chronic_illness", "is_pregnant"} <= sensitive
+    assert {
+        "household_income_monthly_per_capita",
+        "disability_level",
+        "children_birth_dates",
+        "medical_out_of_pocket_annual",
+        "chronic_illness",
+        "is_pregnant",
+    } <= sensitive
     assert all(FACTS[key].purpose == Purpose.SENSITIVE_FACTS for key in sensitive)
     assert FACTS["birth_date"].purpose == Purpose.DATA_MATCHING
 

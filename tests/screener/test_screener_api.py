@@ -33,8 +33,14 @@ def test_not_eligible_says_which_criterion_failed(api_client, catalog):
 def test_essential_assistance_comes_first(api_client, catalog):
     body = screen(
         api_client,
-        {"age": 40, "region_code": "450103", "hukou_region_code": "450103", "hukou_type": "urban",
-         "household_income_monthly_per_capita": 300, "disability_level": 1},
+        {
+            "age": 40,
+            "region_code": "450103",
+            "hukou_region_code": "450103",
+            "hukou_type": "urban",
+            "household_income_monthly_per_capita": 300,
+            "disability_level": 1,
+        },
     ).json()
     essentials = [service["essential"] for service in body["eligible"]]
     assert essentials[0] and essentials == sorted(essentials, reverse=True)
@@ -45,7 +51,12 @@ def test_essential_assistance_comes_first(api_client, catalog):
     [
         ({"age": -1}, "facts.age", "cannot be negative", "不能为负"),
         ({"region_code": "459999"}, "facts.region_code", "not a region code that exists", "不存在"),
-        ({"household_income_monthly_per_capita": "lots"}, "facts.household_income_monthly_per_capita", "amount", "金额"),
+        (
+            {"household_income_monthly_per_capita": "lots"},
+            "facts.household_income_monthly_per_capita",
+            "amount",
+            "金额",
+        ),
         ({"graduation_date": "2999-01-01"}, "facts.graduation_date", "future", "未来"),
         ({"shoe_size": 42}, "facts.shoe_size", "not a fact the portal knows", "不是"),
     ],
@@ -70,6 +81,8 @@ def test_a_malformed_body_is_a_400_not_a_500(api_client, catalog):
 def test_nothing_a_visitor_enters_is_stored(api_client, catalog, django_assert_max_num_queries):
     with django_assert_max_num_queries(10) as queries:
         screen(api_client, {"age": 85, "hukou_region_code": "450102"})
-    writes = [q["sql"] for q in queries.captured_queries if q["sql"].split()[0].upper() in {"INSERT", "UPDATE", "DELETE"}]
+    writes = [
+        q["sql"] for q in queries.captured_queries if q["sql"].split()[0].upper() in {"INSERT", "UPDATE", "DELETE"}
+    ]
     assert writes == []
     assert Session.objects.count() == 0
