@@ -205,7 +205,7 @@ def _parse_boolean(fact: FactDefinition, raw: Any, today: datetime.date) -> bool
 def _parse_choice(fact: FactDefinition, raw: Any, today: datetime.date) -> str:
     value = str(raw).strip()
     if value not in {choice.value for choice in fact.choices}:
-        allowed = ", ".join(choice.value for choice in fact.choices)
+        allowed = ", ".join(str(choice.label) for choice in fact.choices)
         raise FactValueError("invalid_choice", _("Choose one of: %(allowed)s.") % {"allowed": allowed})
     return value
 

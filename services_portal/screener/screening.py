@@ -82,6 +82,15 @@ class ScreenerResult:
     maybe: list[ScreenedService]
     not_eligible: list[ScreenedService]
 
+    @property
+    def targeted(self) -> list[ScreenedService]:
+        """Eligible services that have criteria: what the answers earned, not what anyone can use."""
+        return [item for item in self.eligible if item.eligibility.results]
+
+    @property
+    def open_to_all(self) -> list[ScreenedService]:
+        return [item for item in self.eligible if not item.eligibility.results]
+
 
 def screener_run(*, answers: Mapping[str, Any], on: datetime.date) -> ScreenerResult:
     """Evaluate the whole published catalog for clean answers."""

@@ -19,7 +19,7 @@ from services_portal.screener.forms import StepForm
 from services_portal.screener.screening import Step, screener_answers_clean, screener_run, screener_steps
 
 QUESTIONS_PER_STEP = 5
-QUESTIONS_PER_STEP_ELDER = 2
+QUESTIONS_PER_STEP_ELDER = 3
 
 
 def _display_value(fact: FactDefinition, raw: str) -> str:
