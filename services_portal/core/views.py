@@ -1,7 +1,11 @@
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template import loader
+from django.utils.translation import gettext
 
 from services_portal.catalog.selectors import bundle_list, facets
+from services_portal.core.api import error_body
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -15,3 +19,18 @@ def health(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """404 in the API's one error shape under /api/, and as a page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("not_found", gettext("Not found.")), status=404)
+    return render(request, "404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """A plain page that needs nothing that may have failed: no database, no context processors."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("server_error", gettext("Something went wrong on our side.")), status=500)
+    html = loader.render_to_string("500.html", {"hotline": settings.PORTAL_HOTLINE})
+    return HttpResponse(html, status=500)
