@@ -18,10 +18,6 @@ import pytest
 from services_portal.catalog.services import catalog_import
 from tests.conftest import ROOT, required
 
-# Playwright's sync API runs an asyncio loop in this thread; Django's ORM refuses to run inside one
-# unless told it is safe (it is: the loop only drives the browser).
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 CHROMIUM = Path(os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium"))
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -37,6 +33,10 @@ CHROMIUM_ARGS = [
 MOBILE = {"width": 414, "height": 896}
 DESKTOP = {"width": 1280, "height": 900}
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+# The screener's buttons, by value: their words change with the language.
+CONTINUE = "button[name=action][value=next]"
+SEE_RESULTS = "button[name=action][value=results]"
 
 
 @dataclass(frozen=True)
@@ -62,9 +62,15 @@ def _missing(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[object]:
-    """One Chromium for the whole session."""
+    """One Chromium for the test session's browser tests.
+
+    Package-scoped, which with one package of browser tests is once per session, so that Chromium
+    and Playwright's event loop (with DJANGO_ALLOW_ASYNC_UNSAFE) end with the last browser test:
+    pytest-django runs tests without a database after these, and a running loop or that variable
+    would leak into them (`manage.py check --deploy` refuses the variable).
+    """
     if not CHROMIUM.exists():
         _missing(f"Chromium not found at {CHROMIUM}")
     if not AXE.exists():
@@ -74,13 +80,24 @@ def browser() -> Iterator[object]:
         from playwright.sync_api import sync_playwright
     except ImportError:
         _missing("Playwright for Python is not installed")
-    with sync_playwright() as playwright:
-        try:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        except PlaywrightError as error:
-            _missing(f"Chromium at {CHROMIUM} does not start: {error}")
-        yield browser
-        browser.close()
+    # Playwright's sync API keeps an asyncio loop running in this thread while the browser lives;
+    # Django's ORM refuses to run inside one unless told it is safe (it is: the loop only drives
+    # the browser). Set for as long as the browser lives.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            try:
+                browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            except PlaywrightError as error:
+                _missing(f"Chromium at {CHROMIUM} does not start: {error}")
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 # What the tests visit by name; the rest of the seed catalog may change freely.
@@ -143,6 +160,15 @@ def page_for(new_context):
         return new_context(variant, **options).new_page()
 
     return make
+
+
+def submit(page, selector: str) -> None:
+    """Click a button or link that loads a new page, and wait until that page has loaded.
+
+    A click only waits for the next page to start loading; reading it before it has loaded races.
+    """
+    with page.expect_navigation():
+        page.locator(selector).click()
 
 
 def screenshot(page, variant: Variant, name: str) -> Path:

@@ -10,15 +10,18 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import (
+    CONTINUE,
     DESKTOP,
+    SEE_RESULTS,
     VARIANTS,
     axe_violations,
     broken_references,
     screenshot,
+    submit,
     violations_report,
 )
 
-pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:No directory at:UserWarning")]
+pytestmark = pytest.mark.e2e
 
 PAGES = {
     "home": "/",
@@ -35,17 +38,18 @@ NOT_A_NUMBER = "abc"
 
 def check_page(page, variant, name: str, problems: list[str]) -> None:
     """Screenshot the page, then record its axe violations under its name."""
-    assert page.locator("html").get_attribute("lang") == variant.html_lang, f"{variant.name}-{name}: wrong lang"
+    where = f"{variant.name}-{name} ({page.url})"
+    assert page.locator("html").get_attribute("lang") == variant.html_lang, f"{where}: wrong lang"
     assert ("elder" in (page.locator("body").get_attribute("class") or "").split()) == variant.elder
     screenshot(page, variant, name)
     # Content folded away in <details> is checked too.
     page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
     violations = axe_violations(page)
     if violations:
-        problems.append(violations_report(f"{variant.name}-{name} ({page.url})", violations))
+        problems.append(violations_report(where, violations))
     broken = broken_references(page)
     if broken:
-        problems.append(f"{variant.name}-{name} ({page.url}): references to missing IDs\n  - " + "\n  - ".join(broken))
+        problems.append(f"{where}: references to missing IDs\n  - " + "\n  - ".join(broken))
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS.values()), ids=list(VARIANTS))
@@ -70,11 +74,11 @@ def test_screener_pages_have_no_wcag_violations(page_for, site, variant):
     """Every screener step (walked with "Continue"), a step with errors, "check your answers", the result."""
     page = page_for(variant)
     page.goto(site + "/screener/")
-    page.locator("button[name=action][value=next]").click()
+    submit(page, CONTINUE)
     problems: list[str] = []
     seen_error = False
     number = 1
-    while page.locator("button[name=action][value=results]").count() == 0:
+    while page.locator(SEE_RESULTS).count() == 0:
         assert page.locator("input[name=step]").get_attribute("value") == str(number)
         check_page(page, variant, f"screener-step-{number}", problems)
         if number == 1:
@@ -83,7 +87,7 @@ def test_screener_pages_have_no_wcag_violations(page_for, site, variant):
             page.locator("#id_age").fill("-1")
             radio = page.locator("input[type=radio]").first
             radio.evaluate("input => { input.value = 'tampered'; input.checked = true; }")
-            page.locator("button[name=action][value=next]").click()
+            submit(page, CONTINUE)
             assert page.locator(".error-summary").is_visible()
             check_page(page, variant, "screener-step-1-errors", problems)
             page.locator("#id_age").fill("85")
@@ -91,16 +95,16 @@ def test_screener_pages_have_no_wcag_violations(page_for, site, variant):
         income = page.locator("#id_household_income_monthly_per_capita")
         if income.count():
             income.fill(NOT_A_NUMBER)
-            page.locator("button[name=action][value=next]").click()
+            submit(page, CONTINUE)
             assert page.locator(".error-summary").is_visible()
             check_page(page, variant, f"screener-step-{number}-income-error", problems)
             page.locator("#id_household_income_monthly_per_capita").fill("")
-        page.locator("button[name=action][value=next]").click()
+        submit(page, CONTINUE)
         number += 1
         assert number < 40, "the screener does not end"
     assert seen_error
     check_page(page, variant, "screener-check", problems)
-    page.locator("button[name=action][value=results]").click()
+    submit(page, SEE_RESULTS)
     check_page(page, variant, "screener-result", problems)
     if problems:
         print("\n\n".join(problems))

@@ -27,6 +27,9 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    // After a form comes back with errors, take the reader to the list of them.
+    var errors = document.querySelector(".error-summary");
+    if (errors) { errors.focus(); }
     if (!("speechSynthesis" in window)) { return; }
     document.querySelectorAll("[data-read-aloud]").forEach(readAloud);
   });
