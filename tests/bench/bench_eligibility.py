@@ -24,7 +24,8 @@ sys.path.insert(0, str(ROOT))
 def setup_django(database: Path) -> None:
     os.environ["DATABASE_URL"] = f"sqlite:///{database}"
     os.environ.pop("REDIS_URL", None)
-    os.environ["THROTTLE_ANON"] = os.environ["THROTTLE_USER"] = "1000000/minute"  # measure the screener, not the throttle
+    # Measure the screener, not the throttle.
+    os.environ["THROTTLE_ANON"] = os.environ["THROTTLE_USER"] = "1000000/minute"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "services_portal.settings")
     import django
 
