@@ -7,7 +7,9 @@ from django.utils.translation import gettext_lazy as _
 from services_portal.core.i18n import pick, translated
 
 
-class Department(models.Model):
+class CodedEntry(models.Model):
+    """A catalog entry named by a stable code, with a name in both languages."""
+
     code = models.SlugField(_("code"), max_length=64, unique=True)
     name_zh = models.CharField(_("name (Chinese)"), max_length=200)
     name_en = models.CharField(_("name (English)"), max_length=200)
@@ -15,50 +17,43 @@ class Department(models.Model):
     name = translated("name")
 
     class Meta:
+        abstract = True
         ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DescribedEntry(CodedEntry):
+    description_zh = models.TextField(_("description (Chinese)"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+
+    description = translated("description")
+
+    class Meta(CodedEntry.Meta):
+        abstract = True
+
+
+class Department(CodedEntry):
+    class Meta(CodedEntry.Meta):
         verbose_name = _("department")
         verbose_name_plural = _("departments")
 
-    def __str__(self) -> str:
-        return self.name
 
-
-class Category(models.Model):
-    code = models.SlugField(_("code"), max_length=64, unique=True)
-    name_zh = models.CharField(_("name (Chinese)"), max_length=200)
-    name_en = models.CharField(_("name (English)"), max_length=200)
-
-    name = translated("name")
-
-    class Meta:
-        ordering = ["code"]
+class Category(CodedEntry):
+    class Meta(CodedEntry.Meta):
         verbose_name = _("category")
         verbose_name_plural = _("categories")
 
-    def __str__(self) -> str:
-        return self.name
 
-
-class LifeEvent(models.Model):
+class LifeEvent(DescribedEntry):
     """A named group of people derived from facts by an expression (newborn parents, graduates...)."""
 
-    code = models.SlugField(_("code"), max_length=64, unique=True)
-    name_zh = models.CharField(_("name (Chinese)"), max_length=200)
-    name_en = models.CharField(_("name (English)"), max_length=200)
-    description_zh = models.TextField(_("description (Chinese)"), blank=True)
-    description_en = models.TextField(_("description (English)"), blank=True)
     expression = models.TextField(_("expression"), help_text=_("A rule-engine expression over facts."))
 
-    name = translated("name")
-    description = translated("description")
-
-    class Meta:
-        ordering = ["code"]
+    class Meta(DescribedEntry.Meta):
         verbose_name = _("life event")
         verbose_name_plural = _("life events")
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class ServiceItem(models.Model):
@@ -143,27 +138,17 @@ class Criterion(models.Model):
             raise ValidationError({"expression": error.message}) from None
 
 
-class Bundle(models.Model):
+class Bundle(DescribedEntry):
     """一件事: the several items one life event needs, done together."""
 
-    code = models.SlugField(_("code"), max_length=64, unique=True)
-    name_zh = models.CharField(_("name (Chinese)"), max_length=200)
-    name_en = models.CharField(_("name (English)"), max_length=200)
-    description_zh = models.TextField(_("description (Chinese)"), blank=True)
-    description_en = models.TextField(_("description (English)"), blank=True)
-    life_event = models.ForeignKey(LifeEvent, on_delete=models.SET_NULL, null=True, blank=True, related_name="bundles")
+    life_event = models.ForeignKey(
+        LifeEvent, on_delete=models.SET_NULL, null=True, blank=True, related_name="bundles"
+    )
     services = models.ManyToManyField(ServiceItem, through="BundleItem", related_name="bundles")
 
-    name = translated("name")
-    description = translated("description")
-
-    class Meta:
-        ordering = ["code"]
+    class Meta(DescribedEntry.Meta):
         verbose_name = _("bundle")
         verbose_name_plural = _("bundles")
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class BundleItem(models.Model):
