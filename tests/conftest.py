@@ -12,8 +12,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def required(variable: str) -> bool:
-    """Whether CI made a service mandatory: then a missing service fails the test instead of skipping it."""
-    return os.environ.get(variable, "").lower() in {"1", "true", "yes"}
+    """Whether a missing service must fail its tests instead of skipping them: always in CI
+    (CI=true), and locally when its own variable (REQUIRE_POSTGRES, REQUIRE_REDIS...) is set."""
+    return any(os.environ.get(name, "").lower() in {"1", "true", "yes"} for name in ("CI", variable))
 
 
 @pytest.fixture(autouse=True)
