@@ -234,3 +234,28 @@ def violations_report(where: str, violations: list[dict]) -> str:
         if violation["summary"]:
             lines.append("      " + violation["summary"].replace("\n", "\n      "))
     return "\n".join(lines)
+
+
+ELDER_TARGETS = "button, select, input[type=text], input[type=search], input[type=date], .radios label, summary, .site-nav a"
+
+
+def elder_mode_problems(page) -> list[str]:
+    """Elder mode's promises beyond WCAG AA: text of 20px or more, 7:1 contrast, 48px targets."""
+    problems = []
+    base = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
+    if base < 20:
+        problems.append(f"base text is {base}px, under 20px")
+    small = page.evaluate(
+        """selector => [...document.querySelectorAll(selector)]
+            .filter(el => el.offsetParent !== null)
+            .map(el => [el.outerHTML.slice(0, 80), el.getBoundingClientRect().height])
+            .filter(([, height]) => height < 48)""",
+        ELDER_TARGETS,
+    )
+    problems += [f"target {height:.0f}px high, under 48px: {html}" for html, height in small]
+    contrast = page.evaluate(
+        """() => axe.run(document, {runOnly: {type: "rule", values: ["color-contrast-enhanced"]}})
+                 .then(r => r.violations.flatMap(v => v.nodes.map(n => n.target.join(" ") + ": " + n.failureSummary)))"""
+    )
+    problems += [f"contrast under 7:1: {line}" for line in contrast]
+    return problems

@@ -16,6 +16,7 @@ from tests.e2e.conftest import (
     VARIANTS,
     axe_violations,
     broken_references,
+    elder_mode_problems,
     screenshot,
     submit,
     violations_report,
@@ -50,6 +51,8 @@ def check_page(page, variant, name: str, problems: list[str]) -> None:
     broken = broken_references(page)
     if broken:
         problems.append(f"{where}: references to missing IDs\n  - " + "\n  - ".join(broken))
+    if variant.elder and (elder := elder_mode_problems(page)):
+        problems.append(f"{where}: elder mode\n  - " + "\n  - ".join(elder))
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS.values()), ids=list(VARIANTS))
