@@ -236,7 +236,10 @@ def violations_report(where: str, violations: list[dict]) -> str:
     return "\n".join(lines)
 
 
-ELDER_TARGETS = "button, select, input[type=text], input[type=search], input[type=date], .radios label, summary, .site-nav a"
+ELDER_TARGETS = ", ".join(
+    ["button", "select", "input[type=text]", "input[type=search]", "input[type=date]", ".radios label", "summary"]
+    + [".site-nav a"]
+)
 
 
 def elder_mode_problems(page) -> list[str]:
@@ -255,7 +258,8 @@ def elder_mode_problems(page) -> list[str]:
     problems += [f"target {height:.0f}px high, under 48px: {html}" for html, height in small]
     contrast = page.evaluate(
         """() => axe.run(document, {runOnly: {type: "rule", values: ["color-contrast-enhanced"]}})
-                 .then(r => r.violations.flatMap(v => v.nodes.map(n => n.target.join(" ") + ": " + n.failureSummary)))"""
+                 .then(r => r.violations.flatMap(
+                     v => v.nodes.map(n => n.target.join(" ") + ": " + n.failureSummary)))"""
     )
     problems += [f"contrast under 7:1: {line}" for line in contrast]
     return problems
