@@ -141,9 +141,7 @@ class Criterion(models.Model):
 class Bundle(DescribedEntry):
     """一件事: the several items one life event needs, done together."""
 
-    life_event = models.ForeignKey(
-        LifeEvent, on_delete=models.SET_NULL, null=True, blank=True, related_name="bundles"
-    )
+    life_event = models.ForeignKey(LifeEvent, on_delete=models.SET_NULL, null=True, blank=True, related_name="bundles")
     services = models.ManyToManyField(ServiceItem, through="BundleItem", related_name="bundles")
 
     class Meta(DescribedEntry.Meta):
