@@ -1,8 +1,207 @@
+"""Citizens, staff, facts with provenance, consent and the access log.
+
+The consent ledger (ConsentEvent) and the access log (AccessLogEntry) are append-only: the code has
+no path that updates or deletes them, and on PostgreSQL a trigger refuses it (migration 0003).
+"""
+
+from __future__ import annotations
+
 from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from profiles.purposes import Purpose
+from services_portal.core.i18n import translated
+
+
+class Role(models.TextChoices):
+    CITIZEN = "citizen", _("Citizen")
+    COUNTER_STAFF = "counter_staff", _("Counter staff")
+    CASEWORKER = "caseworker", _("Caseworker")
+    CATALOG_EDITOR = "catalog_editor", _("Catalog editor")
+    DEPARTMENT_FEED = "department_feed", _("Department feed")
+    AUDITOR = "auditor", _("Auditor")
+    ADMINISTRATOR = "administrator", _("Administrator")
 
 
 class User(AbstractUser):
-    """A person who signs in: citizens and staff alike. Roles and the resident ID come in issue #4."""
+    """Anyone who signs in. Citizens sign in with their resident ID number (kept only as a keyed hash
+    in `username`); staff with a user name. Staff carry a region scope: a code and all under it."""
+
+    role = models.CharField(_("role"), max_length=20, choices=Role, default=Role.CITIZEN)
+    region_scope = models.CharField(_("region scope"), max_length=6, blank=True)
+    department = models.CharField(_("department"), max_length=64, blank=True)
 
     class Meta:
         db_table = "profiles_user"
+
+
+class Citizen(models.Model):
+    """A person the portal holds data on: signed up, known from a department feed, or a child held
+    under a guardian's account (PIPL art. 31)."""
+
+    user = models.OneToOneField(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="citizen")
+    resident_id_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    resident_id_masked = models.CharField(_("resident ID number"), max_length=18, blank=True)
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    phone = models.CharField(_("mobile phone"), max_length=20, blank=True)
+    guardian = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="wards", verbose_name=_("guardian")
+    )
+    region_code = models.CharField(_("region"), max_length=6, blank=True, db_index=True)
+    personalisation_enabled = models.BooleanField(_("personalisation on"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    erased_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("citizen")
+        verbose_name_plural = _("citizens")
+
+    def __str__(self) -> str:
+        return self.resident_id_masked or f"#{self.pk}"
+
+    @property
+    def consent_holder(self) -> Citizen:
+        """Whose consent covers this person's data: the guardian's for a ward."""
+        return self.guardian if self.guardian_id else self
+
+
+class FactSource(models.TextChoices):
+    SELF_DECLARED = "self_declared", _("You told us")
+    DEPARTMENT_FEED = "department_feed", _("Government department")
+    COUNTER_STAFF = "counter_staff", _("Counter staff")
+
+
+class FactValue(models.Model):
+    """One value of one fact, with where it came from. A new value supersedes the current one,
+    which stays as history."""
+
+    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="fact_values")
+    key = models.CharField(max_length=64)
+    value = models.JSONField()
+    source = models.CharField(max_length=20, choices=FactSource)
+    department = models.CharField(max_length=64, blank=True)
+    recorded_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    observed_at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["citizen", "key", "-recorded_at"]
+        indexes = [models.Index(fields=["citizen", "key", "superseded_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["citizen", "key"], condition=models.Q(superseded_at__isnull=True), name="one_current_value"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.citizen_id}:{self.key}"
+
+
+class FactErrorReport(models.Model):
+    """A citizen says a department's value is wrong; the department corrects it at the source."""
+
+    fact_value = models.ForeignKey(FactValue, on_delete=models.CASCADE, related_name="error_reports")
+    text = models.TextField(_("what is wrong"), max_length=1000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"error report on {self.fact_value}"
+
+
+class TagSuppression(models.Model):
+    """A life-event tag the citizen deleted. It stays away while the facts behind it are the same
+    values and no consent has been granted since."""
+
+    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="tag_suppressions")
+    life_event = models.CharField(max_length=64)
+    basis = models.JSONField(default=list, help_text="ids of the FactValues the tag was derived from")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.citizen_id} without {self.life_event}"
+
+
+class ConsentNotice(models.Model):
+    """The text a person agrees to, versioned per purpose."""
+
+    purpose = models.CharField(max_length=32, choices=Purpose)
+    version = models.PositiveIntegerField()
+    text_zh = models.TextField()
+    text_en = models.TextField()
+    published_at = models.DateTimeField()
+
+    text = translated("text")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["purpose", "version"], name="notice_version_unique")]
+        ordering = ["purpose", "-version"]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} v{self.version}"
+
+
+class ConsentChannel(models.TextChoices):
+    WEB = "web", _("Web")
+    APP = "app", _("App")
+    COUNTER = "counter", _("Service counter")
+
+
+class ConsentEvent(models.Model):
+    """The consent ledger: every grant and every withdrawal is a new row. Append-only."""
+
+    citizen = models.ForeignKey(Citizen, on_delete=models.PROTECT, related_name="consent_events")
+    purpose = models.CharField(max_length=32, choices=Purpose)
+    granted = models.BooleanField()
+    notice = models.ForeignKey(ConsentNotice, on_delete=models.PROTECT, related_name="+")
+    channel = models.CharField(max_length=10, choices=ConsentChannel)
+    witness = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.citizen_id} {'grant' if self.granted else 'withdraw'} {self.purpose}"
+
+
+class AccessPurpose(models.TextChoices):
+    CASEWORK = "casework", _("Assessing a benefit case")
+    COUNTER_SERVICE = "counter_service", _("Serving the person at a counter")
+    OUTREACH = "outreach", _("Reaching a person who is not online")
+    AUDIT = "audit", _("Audit")
+    DATA_SUBJECT_REQUEST = "data_subject_request", _("Answering the person's own request")
+    FEED_RECONCILIATION = "feed_reconciliation", _("Checking a department's delivered data")
+    SUPPORT = "support", _("Technical support")
+
+
+class AccessChannel(models.TextChoices):
+    PAGE = "page", _("Staff page")
+    API = "api", _("API")
+    ADMIN = "admin", _("Administration")
+    EXPORT = "export", _("Export")
+    FEED = "feed", _("Department feed")
+
+
+class AccessLogEntry(models.Model):
+    """One read of a person's data by someone other than that person. Append-only."""
+
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    actor_role = models.CharField(max_length=20, choices=Role)
+    subject = models.ForeignKey(Citizen, on_delete=models.PROTECT, related_name="access_log")
+    fields = models.JSONField(default=list)
+    purpose = models.CharField(max_length=32, choices=AccessPurpose)
+    channel = models.CharField(max_length=10, choices=AccessChannel)
+    request_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+
+    def __str__(self) -> str:
+        return f"{self.actor_id} read {self.subject_id} for {self.purpose}"

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "services_portal.core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -113,9 +114,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Resident ID numbers are kept only as HMAC-SHA256 under this key (profiles/resident_id.py).
+if PRODUCTION:
+    RESIDENT_ID_HASH_KEY = env.str("RESIDENT_ID_HASH_KEY")
+else:
+    RESIDENT_ID_HASH_KEY = env.str("RESIDENT_ID_HASH_KEY", default="embedded-only-resident-id-key")
+LOGIN_URL = "profiles:login"
+LOGIN_REDIRECT_URL = "profiles:profile"
+LOGOUT_REDIRECT_URL = "core:home"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.int("AXES_COOLOFF_HOURS", default=1)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Lock an account after repeated failures from anywhere, and an address after failures on any account.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "profiles.services.accounts.axes_username"
+AXES_LOCKOUT_TEMPLATE = "profiles/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
 
 # Internationalisation: Simplified Chinese first, English on every page.
 LANGUAGE_CODE = "zh-hans"

@@ -39,3 +39,17 @@ def catalog(db, catalog_data):
 @pytest.fixture
 def api_client():
     return APIClient()
+
+
+@pytest.fixture
+def citizen(db):
+    from tests.factories import citizen_make
+
+    return citizen_make()
+
+
+@pytest.fixture
+def other_citizen(db):
+    from tests.factories import citizen_make
+
+    return citizen_make(name="王芳")

@@ -175,7 +175,8 @@ class ServiceEligibility:
         return [key for key in FACTS if key in wanted]
 
 
-def _criterion_status(compiled: CompiledExpression, facts: Mapping[str, Any]) -> tuple[Status, tuple[str, ...]]:
+def expression_status(compiled: CompiledExpression, facts: Mapping[str, Any]) -> tuple[Status, tuple[str, ...]]:
+    """Met, not met or unknown for facts that include the derived ones; with the stored facts missing."""
     try:
         matched = compiled.rule.matches(facts)
     except _FactMissing:
@@ -196,7 +197,7 @@ class _Memo:
     def status(self, compiled: CompiledExpression) -> tuple[Status, tuple[str, ...]]:
         found = self.seen.get(compiled.text)
         if found is None:
-            found = self.seen[compiled.text] = _criterion_status(compiled, self.facts)
+            found = self.seen[compiled.text] = expression_status(compiled, self.facts)
         return found
 
 

@@ -14,6 +14,7 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "portal.gxzf.example",
     "DATABASE_URL": "postgres://portal@127.0.0.1:5432/portal",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "RESIDENT_ID_HASH_KEY": "another-long-random-key-for-resident-id-hashing",
 }
 
 
@@ -35,7 +36,7 @@ def test_a_production_configuration_passes_the_deployment_check():
     assert "no issues" in result.stdout
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "REDIS_URL"])
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "REDIS_URL", "RESIDENT_ID_HASH_KEY"])
 def test_production_refuses_to_start_without_its_settings(missing):
     env = {k: v for k, v in PRODUCTION.items() if k != missing}
     result = manage("check", env=env, drop=(missing,))

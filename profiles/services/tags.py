@@ -1,0 +1,20 @@
+"""Life-event tags: a citizen may delete one."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from profiles.models import Citizen, TagSuppression
+from profiles.selectors import citizen_tags
+from services_portal.core.errors import PortalError
+
+
+@transaction.atomic
+def tag_delete(*, citizen: Citizen, life_event: str) -> TagSuppression:
+    """Hide a tag. It is not derived again from the same facts; a new fact or a new consent brings it back."""
+    tag = next((tag for tag in citizen_tags(citizen) if tag.code == life_event), None)
+    if tag is None:
+        raise PortalError("no_such_tag", _("You do not have this tag."))
+    TagSuppression.objects.filter(citizen=citizen, life_event=life_event).delete()
+    return TagSuppression.objects.create(citizen=citizen, life_event=life_event, basis=tag.basis_ids)
