@@ -24,6 +24,9 @@ class Role(models.TextChoices):
     ADMINISTRATOR = "administrator", _("Administrator")
 
 
+STAFF_SITE_ROLES = frozenset({Role.CATALOG_EDITOR, Role.AUDITOR, Role.ADMINISTRATOR})
+
+
 class User(AbstractUser):
     """Anyone who signs in. Citizens sign in with their resident ID number (kept only as a keyed hash
     in `username`); staff with a user name. Staff carry a region scope: a code and all under it."""
@@ -34,6 +37,13 @@ class User(AbstractUser):
 
     class Meta:
         db_table = "profiles_user"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.is_superuser and self.role == Role.CITIZEN:
+            self.role = Role.ADMINISTRATOR
+        # The administration is for catalog editors, auditors and administrators only.
+        self.is_staff = self.is_superuser or self.role in STAFF_SITE_ROLES
+        super().save(*args, **kwargs)
 
 
 class Citizen(models.Model):

@@ -8,6 +8,7 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from profiles.permissions import allowed
 from services_portal.catalog.models import (
     Bundle,
     BundleItem,
@@ -22,18 +23,32 @@ from services_portal.catalog.services import catalog_import, catalog_text_parse
 from services_portal.core.errors import PortalError
 
 
+class CatalogPolicy:
+    """Catalog editors and administrators edit the catalog; the policy lives in profiles.permissions."""
+
+    def _may_edit(self, request: HttpRequest, *args) -> bool:
+        return allowed(request.user, "catalog.edit")
+
+    has_module_permission = has_view_permission = _may_edit
+    has_add_permission = has_change_permission = has_delete_permission = _may_edit
+
+
+class CatalogEditorAdmin(CatalogPolicy, admin.ModelAdmin):
+    pass
+
+
 class CatalogFileForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("Catalog file (YAML or JSON)"))
 
 
-class CriterionInline(admin.TabularInline):
+class CriterionInline(CatalogPolicy, admin.TabularInline):
     model = Criterion
     extra = 1
     fields = ["position", "key", "label_zh", "label_en", "expression"]
 
 
 @admin.register(ServiceItem)
-class ServiceItemAdmin(admin.ModelAdmin):
+class ServiceItemAdmin(CatalogEditorAdmin):
     list_display = ["code", "name_zh", "name_en", "category", "department", "proactive", "essential", "is_published"]
     list_filter = ["category", "department", "proactive", "essential", "is_published", "life_events"]
     search_fields = ["code", "name_zh", "name_en"]
@@ -49,7 +64,7 @@ class ServiceItemAdmin(admin.ModelAdmin):
         return extra + super().get_urls()
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
-        if not request.user.has_perm("catalog.change_serviceitem"):
+        if not allowed(request.user, "catalog.edit"):
             return HttpResponse(status=403)
         form = CatalogFileForm(request.POST or None, request.FILES or None)
         report = None
@@ -74,27 +89,29 @@ class ServiceItemAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/catalog/serviceitem/import.html", context)
 
     def export_view(self, request: HttpRequest) -> HttpResponse:
+        if not allowed(request.user, "catalog.edit"):
+            return HttpResponse(status=403)
         text = yaml.safe_dump(catalog_export(), allow_unicode=True, sort_keys=False, width=120)
         response = HttpResponse(text, content_type="application/yaml; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="catalog.yaml"'
         return response
 
 
-class BundleItemInline(admin.TabularInline):
+class BundleItemInline(CatalogPolicy, admin.TabularInline):
     model = BundleItem
     extra = 1
 
 
 @admin.register(Bundle)
-class BundleAdmin(admin.ModelAdmin):
+class BundleAdmin(CatalogEditorAdmin):
     list_display = ["code", "name_zh", "name_en", "life_event"]
     inlines = [BundleItemInline]
 
 
 @admin.register(LifeEvent)
-class LifeEventAdmin(admin.ModelAdmin):
+class LifeEventAdmin(CatalogEditorAdmin):
     list_display = ["code", "name_zh", "name_en", "expression"]
 
 
-admin.site.register(Department)
-admin.site.register(Category)
+admin.site.register(Department, CatalogEditorAdmin)
+admin.site.register(Category, CatalogEditorAdmin)

@@ -16,7 +16,7 @@ class Command(BaseCommand):
         call_command("catalog_import", str(settings.CATALOG_DATA_FILE), stdout=self.stdout, stderr=self.stderr)
         user_model = get_user_model()
         if not user_model.objects.filter(username=DEMO_ADMIN).exists():
-            user_model.objects.create_superuser(DEMO_ADMIN, password=DEMO_PASSWORD)
+            user_model.objects.create_superuser(DEMO_ADMIN, password=DEMO_PASSWORD, region_scope="450000")
         self.stdout.write(
             f"Demo ready. Portal: http://127.0.0.1:8000/  Admin: /admin/ as {DEMO_ADMIN} / {DEMO_PASSWORD}"
         )
