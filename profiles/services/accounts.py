@@ -93,3 +93,32 @@ def axes_username(request: Any, credentials: dict | None = None) -> str:
     """What django-axes records and locks: the same name the sign-in uses, never a raw ID number."""
     raw = (credentials or {}).get("username") or request.POST.get("username", "")
     return login_name(raw)
+
+
+@transaction.atomic
+def ward_register(*, guardian: Citizen, resident_id: str, name: str) -> Citizen:
+    """A parent adds a child under 14, whose data the parent's account holds (PIPL art. 31)."""
+    from profiles.resident_id import birth_date_of
+
+    number = resident_id_clean(resident_id)
+    born = birth_date_of(number)
+    today = timezone.localdate()
+    if (today.year - born.year - ((today.month, today.day) < (born.month, born.day))) >= 14:
+        message = _("A child of 14 or over has an account of their own.")
+        raise PortalError("too_old_for_ward", message, fields={"resident_id": [message]})
+    if guardian.guardian_id:
+        raise PortalError("ward_cannot_hold", _("A child's record cannot hold other children."))
+    digest = resident_id_hash(number)
+    if Citizen.objects.filter(resident_id_hash=digest).exists():
+        raise PortalError(
+            "already_known",
+            _("This child is already registered."),
+            fields={"resident_id": [_("This child is already registered.")]},
+        )
+    return Citizen.objects.create(
+        resident_id_hash=digest,
+        resident_id_masked=resident_id_mask(number),
+        name=name.strip(),
+        guardian=guardian,
+        region_code=guardian.region_code,
+    )

@@ -143,3 +143,43 @@ def test_a_new_grant_of_consent_brings_a_deleted_tag_back(citizen, catalog):
     tag_delete(citizen=citizen, life_event="elderly")
     consent_grant(citizen=citizen, purpose=Purpose.PERSONALISATION, channel=ConsentChannel.WEB)
     assert "elderly" in {t.code for t in citizen_tags(citizen)}
+
+
+def test_a_childs_facts_are_held_under_the_guardians_sensitive_consent(citizen):
+    from profiles.services.accounts import ward_register
+
+    born = (timezone.localdate() - datetime.timedelta(days=400)).strftime("%Y%m%d")
+    child = ward_register(guardian=citizen, resident_id=resident_id_make(born=born), name="小明")
+    with pytest.raises(PortalError) as caught:
+        fact_record(citizen=child, key="disability_level", value=1, source=FactSource.SELF_DECLARED)
+    assert caught.value.code == "sensitive_consent_required"
+    consent_grant(citizen=citizen, purpose=Purpose.SENSITIVE_FACTS, channel=ConsentChannel.WEB)
+    fact_record(citizen=child, key="disability_level", value=1, source=FactSource.SELF_DECLARED)
+    assert citizen_facts(child)["disability_level"] == 1
+    with pytest.raises(PortalError):
+        consent_grant(citizen=child, purpose=Purpose.SENSITIVE_FACTS, channel=ConsentChannel.WEB)
+
+
+def test_a_child_of_14_has_an_account_of_their_own(citizen):
+    from profiles.services.accounts import ward_register
+
+    born = (timezone.localdate() - datetime.timedelta(days=365 * 15)).strftime("%Y%m%d")
+    with pytest.raises(PortalError) as caught:
+        ward_register(guardian=citizen, resident_id=resident_id_make(born=born), name="大明")
+    assert caught.value.code == "too_old_for_ward"
+
+
+def test_closing_an_account_erases_the_person_and_keeps_the_ledger_pseudonymous(citizen):
+    from profiles.services.accounts import citizen_erase
+
+    consent_grant(citizen=citizen, purpose=Purpose.PERSONALISATION, channel=ConsentChannel.WEB)
+    fact_record(citizen=citizen, key="household_size", value=3, source=FactSource.SELF_DECLARED)
+    user_id = citizen.user_id
+    citizen_erase(citizen=citizen)
+    citizen.refresh_from_db()
+    assert citizen.erased_at and not citizen.name and citizen.resident_id_hash is None
+    assert not FactValue.objects.filter(citizen=citizen).exists()
+    assert citizen.consent_events.count() == 1
+    from profiles.models import User
+
+    assert not User.objects.filter(pk=user_id).exists()
