@@ -76,6 +76,16 @@ class Citizen(models.Model):
         return self.guardian if self.guardian_id else self
 
 
+class Household(models.Model):
+    """A household as household registration knows it: its members' facts make the household's."""
+
+    external_id = models.CharField(max_length=100, unique=True)
+    members = models.ManyToManyField(Citizen, related_name="households")
+
+    def __str__(self) -> str:
+        return self.external_id
+
+
 class FactSource(models.TextChoices):
     SELF_DECLARED = "self_declared", _("You told us")
     DEPARTMENT_FEED = "department_feed", _("Government department")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from profiles.display import fact_value_display, field_label
 from profiles.facts import FACTS, Sensitivity, facts_with_derived
 from profiles.models import (
     AccessLogEntry,
@@ -21,6 +23,7 @@ from profiles.models import (
     User,
 )
 from profiles.purposes import Purpose
+from services_portal.reference import regions
 
 
 def consent_events_latest(citizen: Citizen) -> dict[str, ConsentEvent]:
@@ -65,27 +68,91 @@ def personalisation_allowed(citizen: Citizen) -> bool:
     return citizen.personalisation_enabled and consent_given(citizen, Purpose.PERSONALISATION)
 
 
-def fact_values_current(citizen: Citizen) -> dict[str, FactValue]:
-    """Current, unexpired values; sensitive ones only while the holder's sensitive consent stands."""
+def fact_values_for(citizens: list[Citizen]) -> dict[int, dict[str, FactValue]]:
+    """Current, unexpired values per citizen; sensitive ones only while the consent holder's
+    sensitive-facts consent stands. Three queries, however many citizens."""
     now = timezone.now()
-    values = FactValue.objects.filter(citizen=citizen, superseded_at__isnull=True).filter(
+    holders = {citizen.pk: citizen.guardian_id or citizen.pk for citizen in citizens}
+    sensitive_ok = consents_in_force(set(holders.values()), Purpose.SENSITIVE_FACTS)
+    ordinary = {key for key, fact in FACTS.items() if fact.sensitivity == Sensitivity.ORDINARY}
+    result: dict[int, dict[str, FactValue]] = {citizen.pk: {} for citizen in citizens}
+    values = FactValue.objects.filter(citizen_id__in=holders, superseded_at__isnull=True).filter(
         Q(expires_at__isnull=True) | Q(expires_at__gt=now)
     )
-    readable = {key for key, fact in FACTS.items() if fact.sensitivity == Sensitivity.ORDINARY}
-    if consent_given(citizen.consent_holder, Purpose.SENSITIVE_FACTS):
-        readable = set(FACTS)
-    return {value.key: value for value in values if value.key in readable}
+    for value in values:
+        if value.key in ordinary or holders[value.citizen_id] in sensitive_ok:
+            result[value.citizen_id][value.key] = value
+    return result
+
+
+def consents_in_force(citizen_ids: set[int], purpose: Purpose | str) -> set[int]:
+    """Which of these citizens have `purpose` granted now (the ledger's latest row), in one query."""
+    latest: dict[int, bool] = {}
+    events = ConsentEvent.objects.filter(citizen_id__in=citizen_ids, purpose=purpose).order_by("created_at", "id")
+    for citizen_id, granted in events.values_list("citizen_id", "granted"):
+        latest[citizen_id] = granted
+    return {citizen_id for citizen_id, granted in latest.items() if granted}
+
+
+def fact_values_current(citizen: Citizen) -> dict[str, FactValue]:
+    return fact_values_for([citizen])[citizen.pk]
 
 
 def fact_history(citizen: Citizen) -> QuerySet[FactValue]:
     return FactValue.objects.filter(citizen=citizen).select_related("recorded_by").order_by("key", "-recorded_at")
 
 
-def citizen_facts(citizen: Citizen) -> dict[str, Any]:
-    """The citizen's current facts as Python values, ready for eligibility."""
+def facts_for(citizens: list[Citizen]) -> dict[int, dict[str, Any]]:
+    """Citizens' current facts as Python values, ready for eligibility, with household facts worked
+    out from the members where household registration links them."""
     from profiles.services.facts import fact_decode
 
-    return {key: fact_decode(key, record.value) for key, record in fact_values_current(citizen).items()}
+    records = fact_values_for(citizens)
+    facts = {
+        citizen_id: {key: fact_decode(key, record.value) for key, record in values.items()}
+        for citizen_id, values in records.items()
+    }
+    for citizen_id, household in _household_facts(list(facts)).items():
+        facts[citizen_id].update(household)
+    return facts
+
+
+def _household_facts(citizen_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """household_size from the registered members; income per person when every member's income is known."""
+    from profiles.models import Household
+    from profiles.services.facts import fact_decode
+
+    memberships = Household.members.through.objects.filter(citizen_id__in=citizen_ids)
+    household_of = dict(memberships.values_list("citizen_id", "household_id"))
+    if not household_of:
+        return {}
+    members: dict[int, list[int]] = {}
+    for household_id, member_id in Household.members.through.objects.filter(
+        household_id__in=set(household_of.values())
+    ).values_list("household_id", "citizen_id"):
+        members.setdefault(household_id, []).append(member_id)
+    incomes = {
+        value.citizen_id: fact_decode("income_monthly", value.value)
+        for value in FactValue.objects.filter(
+            citizen_id__in={m for ids in members.values() for m in ids},
+            key="income_monthly",
+            superseded_at__isnull=True,
+        )
+    }
+    result = {}
+    for citizen_id, household_id in household_of.items():
+        ids = members[household_id]
+        derived: dict[str, Any] = {"household_size": len(ids)}
+        if all(member in incomes for member in ids):
+            total = sum(incomes[member] for member in ids)
+            derived["household_income_monthly_per_capita"] = (total / len(ids)).quantize(Decimal("0.01"))
+        result[citizen_id] = derived
+    return result
+
+
+def citizen_facts(citizen: Citizen) -> dict[str, Any]:
+    """The citizen's current facts as Python values, ready for eligibility."""
+    return facts_for([citizen])[citizen.pk]
 
 
 @dataclass(frozen=True)
@@ -139,12 +206,15 @@ def access_log_search(
     purpose: str = "",
     since: datetime.datetime | None = None,
     until: datetime.datetime | None = None,
+    actor_username: str = "",
 ) -> QuerySet[AccessLogEntry]:
     entries = AccessLogEntry.objects.select_related("actor", "subject")
     if subject is not None:
         entries = entries.filter(subject=subject)
     if actor is not None:
         entries = entries.filter(actor=actor)
+    if actor_username:
+        entries = entries.filter(actor__username=actor_username)
     if purpose:
         entries = entries.filter(purpose=purpose)
     if since:
@@ -154,9 +224,117 @@ def access_log_search(
     return entries
 
 
+def citizen_signed_in(user: User | Any) -> Citizen | None:
+    """The signed-in user's own citizen record, or None for visitors, staff and feeds."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return Citizen.objects.filter(user=user, erased_at__isnull=True).first()
+
+
 def citizen_of(user: User) -> Citizen:
     """The signed-in citizen's own record; 404 for anyone without one (staff, feeds)."""
-    citizen = Citizen.objects.filter(user=user, erased_at__isnull=True).first() if user.is_authenticated else None
+    citizen = citizen_signed_in(user)
     if citizen is None:
         raise Http404
     return citizen
+
+
+def department_names() -> dict[str, str]:
+    """Department codes (as facts record them) to their names in the active language."""
+    from services_portal.catalog.models import Department
+
+    return {department.code: department.name for department in Department.objects.all()}
+
+
+def _iso(moment: datetime.datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def citizen_export(citizen: Citizen) -> dict[str, Any]:
+    """Everything the portal holds on the citizen, as JSON-ready data: the right of access (PIPL
+    art. 45). Every fact value held, current or past, with its provenance, including sensitive ones
+    the portal may not use without consent (marked `in_use: false`); the life-event tags and why;
+    the consent ledger; and the access log about them. Labels are in the active language."""
+    departments = department_names()
+    in_use = fact_values_current(citizen)
+
+    def provenance(record: FactValue) -> dict[str, Any]:
+        fact = FACTS.get(record.key)
+        return {
+            "key": record.key,
+            "label": field_label(record.key),
+            "value": record.value,
+            "value_display": fact_value_display(record.key, record.value),
+            "sensitive": bool(fact and fact.sensitivity == Sensitivity.SENSITIVE),
+            "source": record.source,
+            "source_label": record.get_source_display(),
+            "department": record.department,
+            "department_name": departments.get(record.department, record.department),
+            "observed_at": _iso(record.observed_at),
+            "recorded_at": _iso(record.recorded_at),
+        }
+
+    facts = [
+        {
+            **provenance(record),
+            "current": record.superseded_at is None,
+            "in_use": in_use.get(record.key) == record,
+            "expires_at": _iso(record.expires_at),
+            "superseded_at": _iso(record.superseded_at),
+            "error_reports": [
+                {"text": report.text, "created_at": _iso(report.created_at), "resolved_at": _iso(report.resolved_at)}
+                for report in record.error_reports.all()
+            ],
+        }
+        for record in fact_history(citizen).prefetch_related("error_reports")
+    ]
+    consents = ConsentEvent.objects.filter(citizen=citizen).select_related("notice").order_by("created_at", "id")
+    return {
+        "exported_at": timezone.now().isoformat(),
+        "citizen": {
+            "name": citizen.name,
+            "resident_id_masked": citizen.resident_id_masked,
+            "phone": citizen.phone,
+            "region_code": citizen.region_code,
+            "region_name": regions.display_name(citizen.region_code) if citizen.region_code else "",
+            "personalisation_enabled": citizen.personalisation_enabled,
+            "created_at": _iso(citizen.created_at),
+        },
+        "facts": facts,
+        "tags": [
+            {"code": tag.code, "name": tag.name, "facts": [provenance(record) for record in tag.basis]}
+            for tag in citizen_tags(citizen)
+        ],
+        "tags_deleted": [
+            {"life_event": hidden.life_event, "created_at": _iso(hidden.created_at)}
+            for hidden in TagSuppression.objects.filter(citizen=citizen).order_by("created_at")
+        ],
+        "consents": [
+            {
+                "purpose": event.purpose,
+                "purpose_label": event.get_purpose_display(),
+                "granted": event.granted,
+                "notice_version": event.notice.version,
+                "channel": event.channel,
+                "channel_label": event.get_channel_display(),
+                "witnessed": event.witness_id is not None,
+                "created_at": _iso(event.created_at),
+            }
+            for event in consents
+        ],
+        "access_log": [
+            {
+                "created_at": _iso(entry.created_at),
+                "actor": entry.actor.username,
+                "actor_role": entry.actor_role,
+                "actor_role_label": entry.get_actor_role_display(),
+                "fields": entry.fields,
+                "field_labels": [field_label(key) for key in entry.fields],
+                "purpose": entry.purpose,
+                "purpose_label": entry.get_purpose_display(),
+                "channel": entry.channel,
+                "channel_label": entry.get_channel_display(),
+            }
+            for entry in access_log_about(citizen)
+        ],
+    }

@@ -317,6 +317,20 @@ FACTS: dict[str, FactDefinition] = {
             hint=_("All income of the household in a month, divided by the number of people, in yuan."),
         ),
         FactDefinition(
+            "income_monthly",
+            FactType.MONEY,
+            _("Your own monthly income"),
+            _("What is your own income in a month?"),
+            "money",
+            ("civil_affairs", "hrss", "taxation"),
+            sensitivity=SENSITIVE,
+            unit="CNY",
+            minimum=0,
+            hint=_(
+                "Wages, pension and other income before tax, in yuan. Household income is worked out from everyone's."
+            ),
+        ),
+        FactDefinition(
             "children_birth_dates",
             FactType.DATE_LIST,
             _("Children's dates of birth"),

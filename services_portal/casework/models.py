@@ -1,0 +1,78 @@
+"""Proactive-benefit cases (免申即享): found by data matching, decided by caseworkers."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from profiles.models import Citizen, User
+from services_portal.catalog.models import ServiceItem
+
+
+class CaseState(models.TextChoices):
+    OPEN = "open", _("Waiting for a decision")
+    AWAITING_SECOND = "awaiting_second", _("Waiting for a second approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class RejectionReason(models.TextChoices):
+    NOT_ELIGIBLE = "not_eligible", _("The person does not meet the criteria")
+    DATA_WRONG = "data_wrong", _("The department data is wrong or out of date")
+    ALREADY_RECEIVING = "already_receiving", _("The person already receives this benefit")
+    DECLINED = "declined", _("The person declined the benefit")
+    OTHER = "other", _("Other reason (explained in the text)")
+
+
+class ApprovalReason(models.TextChoices):
+    CRITERIA_MET = "criteria_met", _("Criteria met and evidence checked")
+    CRITERIA_MET_AFTER_CHECK = "criteria_met_after_check", _("Criteria met after checking with the person")
+
+
+class Case(models.Model):
+    """One person (or household), one proactive service, one benefit period."""
+
+    citizen = models.ForeignKey(Citizen, on_delete=models.PROTECT, related_name="cases")
+    service = models.ForeignKey(ServiceItem, on_delete=models.PROTECT, related_name="cases")
+    period = models.CharField(_("benefit period"), max_length=10)
+    region_code = models.CharField(max_length=6, db_index=True)
+    amount_cny = models.DecimalField(_("amount (CNY)"), max_digits=12, decimal_places=2, null=True, blank=True)
+    state = models.CharField(max_length=20, choices=CaseState, default=CaseState.OPEN, db_index=True)
+    evidence = models.JSONField(default=list)
+    criteria = models.JSONField(default=list)
+    first_approver = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField(default=1)
+    opened_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["citizen", "service", "period"], name="one_case_per_period"),
+        ]
+        ordering = ["opened_at", "id"]
+
+    def __str__(self) -> str:
+        return f"case {self.pk}: {self.service.code} {self.period}"
+
+
+class CaseAction(models.TextChoices):
+    OPENED = "opened", _("Opened by data matching")
+    FIRST_APPROVAL = "first_approval", _("Approved, waiting for a second approver")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    OBJECTED = "objected", _("The person objected")
+
+
+class CaseEvent(models.Model):
+    """The case history: who did what, when and why. Rows are only ever added."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(max_length=20, choices=CaseAction)
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reason_code = models.CharField(max_length=40, blank=True)
+    text = models.TextField(blank=True, max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.action}"

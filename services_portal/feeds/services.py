@@ -1,0 +1,310 @@
+"""Ingesting a department's batch of facts: checked row by row, stored in bulk, in one transaction.
+
+A row that fails a check is kept out with its reason and the rest of the batch is stored. The whole
+batch commits or nothing does, so a process killed halfway leaves nothing and the department simply
+delivers the batch again. Delivering a stored batch again changes nothing and answers its result.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+
+from profiles.facts import FACTS, FactValueError, Sensitivity
+from profiles.models import Citizen, ConsentEvent, FactSource, FactValue, Household, User
+from profiles.purposes import Purpose
+from profiles.resident_id import ResidentIdInvalid, resident_id_clean, resident_id_hash, resident_id_mask
+from profiles.services.facts import fact_encode
+from services_portal.core.errors import PortalError
+from services_portal.feeds.models import FeedBatch, FeedRowRejection
+
+REQUIRED_COLUMNS = ("resident_id", "fact", "value", "observed_at")
+OPTIONAL_COLUMNS = ("expires_at", "household_id")
+MAX_ROWS = 200_000
+
+
+class BatchRefused(PortalError):
+    """The whole batch is refused (unreadable, wrong columns, too large); nothing is stored."""
+
+
+@dataclass
+class _Row:
+    number: int
+    number_clean: str
+    key: str
+    value: Any
+    observed_at: datetime.datetime
+    expires_at: datetime.datetime | None
+    household_id: str
+
+
+@dataclass
+class _Outcome:
+    accepted: list[_Row] = field(default_factory=list)
+    rejected: list[FeedRowRejection] = field(default_factory=list)
+
+    def reject(self, number: int, reason: str, message: str, key: str = "") -> None:
+        self.rejected.append(FeedRowRejection(row_number=number, reason=reason, message=message[:300], fact_key=key))
+
+
+def feed_csv_parse(content: bytes) -> list[dict[str, str]]:
+    """Rows of a CSV batch (UTF-8, header line). A broken encoding or a missing column refuses the batch."""
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise BatchRefused(
+            "bad_encoding",
+            _("The file is not UTF-8 text (byte %(position)d cannot be read).") % {"position": error.start},
+        ) from None
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [column for column in REQUIRED_COLUMNS if column not in (reader.fieldnames or [])]
+    if missing:
+        raise BatchRefused(
+            "missing_column", _("The CSV header lacks the columns: %(columns)s.") % {"columns": ", ".join(missing)}
+        )
+    return list(reader)
+
+
+def _moment(raw: Any) -> datetime.datetime | None:
+    if isinstance(raw, datetime.datetime):
+        moment = raw
+    elif isinstance(raw, str) and raw.strip():
+        moment = parse_datetime(raw.strip())
+        if moment is None:
+            day = parse_date(raw.strip())
+            moment = datetime.datetime.combine(day, datetime.time()) if day else None
+    else:
+        return None
+    if moment is not None and timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
+
+
+def _check_rows(rows: Iterable[Mapping[str, Any]], department: str, outcome: _Outcome) -> None:
+    """The checks that need no database: identity number, fact, department, value, dates, duplicates."""
+    today = timezone.localdate()
+    now = timezone.now()
+    seen: set[tuple[str, str]] = set()
+    for number, row in enumerate(rows, start=1):
+        if not isinstance(row, Mapping):
+            outcome.reject(number, "invalid_row", _("The row must be an object with named fields."))
+            continue
+        key = str(row.get("fact") or "").strip()
+        missing = [column for column in REQUIRED_COLUMNS if row.get(column) in (None, "")]
+        if missing:
+            outcome.reject(number, "missing_field", _("Missing: %(fields)s.") % {"fields": ", ".join(missing)}, key)
+            continue
+        try:
+            clean_number = resident_id_clean(str(row["resident_id"]))
+        except ResidentIdInvalid as error:
+            outcome.reject(number, error.code, error.message, key)
+            continue
+        fact = FACTS.get(key)
+        if fact is None:
+            outcome.reject(number, "unknown_fact", _("%(key)s is not a fact the portal knows.") % {"key": key}, key)
+            continue
+        if department not in fact.departments:
+            message = _("This department may not deliver %(fact)s.") % {"fact": fact.label}
+            outcome.reject(number, "department_not_allowed", message, key)
+            continue
+        try:
+            value = fact.parse(row["value"], today=today)
+        except FactValueError as error:
+            outcome.reject(number, error.code, error.message, key)
+            continue
+        observed_at = _moment(row["observed_at"])
+        if observed_at is None or observed_at > now:
+            message = _("observed_at must be a date or time, not in the future.")
+            outcome.reject(number, "invalid_observed_at", message, key)
+            continue
+        expires_at = _moment(row.get("expires_at"))
+        if row.get("expires_at") not in (None, "") and expires_at is None:
+            outcome.reject(number, "invalid_expires_at", _("expires_at must be a date or time."), key)
+            continue
+        if (clean_number, key) in seen:
+            message = _("The same person and fact appear earlier in this batch.")
+            outcome.reject(number, "duplicate_row", message, key)
+            continue
+        seen.add((clean_number, key))
+        household = str(row.get("household_id") or "").strip()
+        outcome.accepted.append(_Row(number, clean_number, key, value, observed_at, expires_at, household))
+
+
+def _consents(citizens: Iterable[Citizen]) -> dict[tuple[int, str], bool]:
+    """The consent in force per (holder id, purpose), for every holder, in one query."""
+    holders = {citizen.guardian_id or citizen.pk for citizen in citizens}
+    latest: dict[tuple[int, str], bool] = {}
+    events = ConsentEvent.objects.filter(
+        citizen_id__in=holders, purpose__in=[Purpose.DATA_MATCHING, Purpose.SENSITIVE_FACTS]
+    ).order_by("created_at", "id")
+    for citizen_id, purpose, granted in events.values_list("citizen_id", "purpose", "granted"):
+        latest[(citizen_id, purpose)] = granted
+    return latest
+
+
+def _people(rows: list[_Row]) -> tuple[dict[str, Citizen], int]:
+    """Citizens by clean number, creating records for people the portal did not know."""
+    hashes = {row.number_clean: resident_id_hash(row.number_clean) for row in rows}
+    known = {c.resident_id_hash: c for c in Citizen.objects.filter(resident_id_hash__in=set(hashes.values()))}
+    new = [
+        Citizen(resident_id_hash=digest, resident_id_masked=resident_id_mask(number))
+        for number, digest in hashes.items()
+        if digest not in known
+    ]
+    Citizen.objects.bulk_create(new, batch_size=2000)
+    if new:
+        known.update(
+            (c.resident_id_hash, c)
+            for c in Citizen.objects.filter(resident_id_hash__in=[c.resident_id_hash for c in new])
+        )
+    return {number: known[digest] for number, digest in hashes.items()}, len(new)
+
+
+def _store(rows: list[_Row], people: dict[str, Citizen], department: str, account: User) -> set[int]:
+    """Supersede the current values and write the new ones in bulk; returns the citizens changed."""
+    now = timezone.now()
+    wanted = {(people[row.number_clean].pk, row.key) for row in rows}
+    current: dict[tuple[int, str], FactValue] = {}
+    by_key: dict[str, set[int]] = defaultdict(set)
+    for citizen_id, key in wanted:
+        by_key[key].add(citizen_id)
+    condition = Q()
+    for key, citizen_ids in by_key.items():
+        condition |= Q(key=key, citizen_id__in=citizen_ids)
+    if condition:
+        for value in FactValue.objects.filter(condition, superseded_at__isnull=True).only(
+            "id", "citizen_id", "key", "value", "source", "department"
+        ):
+            current[(value.citizen_id, value.key)] = value
+    new_values, superseded = [], []
+    for row in rows:
+        citizen = people[row.number_clean]
+        encoded = fact_encode(row.value)
+        previous = current.get((citizen.pk, row.key))
+        if previous and previous.value == encoded and previous.department == department:
+            continue  # the same value from the same department: nothing new to record
+        if previous:
+            superseded.append(previous.pk)
+        new_values.append(
+            FactValue(
+                citizen=citizen,
+                key=row.key,
+                value=encoded,
+                source=FactSource.DEPARTMENT_FEED,
+                department=department,
+                recorded_by=account,
+                observed_at=row.observed_at,
+                expires_at=row.expires_at,
+            )
+        )
+    for start in range(0, len(superseded), 5000):
+        FactValue.objects.filter(pk__in=superseded[start : start + 5000]).update(superseded_at=now)
+    FactValue.objects.bulk_create(new_values, batch_size=5000)
+    regions_new = {people[row.number_clean].pk: row.value for row in rows if row.key == "region_code"}
+    moved = [
+        c for c in {people[row.number_clean] for row in rows} if regions_new.get(c.pk, c.region_code) != c.region_code
+    ]
+    for citizen in moved:
+        citizen.region_code = regions_new[citizen.pk]
+    Citizen.objects.bulk_update(moved, ["region_code"], batch_size=2000)
+    return {value.citizen_id for value in new_values}
+
+
+def _households(rows: list[_Row], people: dict[str, Citizen]) -> set[int]:
+    """Link people into the households named by the rows; returns the citizens whose household changed."""
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for row in rows:
+        if row.household_id:
+            wanted[row.household_id].add(people[row.number_clean].pk)
+    if not wanted:
+        return set()
+    existing = {h.external_id: h for h in Household.objects.filter(external_id__in=wanted)}
+    Household.objects.bulk_create([Household(external_id=e) for e in wanted if e not in existing])
+    households = {h.external_id: h for h in Household.objects.filter(external_id__in=wanted)}
+    through = Household.members.through
+    links = [
+        through(household_id=households[external].pk, citizen_id=citizen_id)
+        for external, citizen_ids in wanted.items()
+        for citizen_id in citizen_ids
+    ]
+    through.objects.bulk_create(links, ignore_conflicts=True, batch_size=5000)
+    return {citizen_id for citizen_ids in wanted.values() for citizen_id in citizen_ids}
+
+
+def feed_batch_get(*, department: str, batch_id: str) -> FeedBatch | None:
+    return FeedBatch.objects.filter(department=department, batch_id=batch_id).first()
+
+
+def feed_batch_ingest(
+    *, account: User, batch_id: str, rows: list[Mapping[str, Any]], format: str = FeedBatch.Format.JSON
+) -> FeedBatch:
+    """Store a department's batch. Returns the batch with its counts; rejected rows are on `rejections`."""
+    department = account.department
+    if not department:
+        raise BatchRefused("no_department", _("This feed account is not linked to a department."))
+    batch_id = str(batch_id or "").strip()[:100]
+    if not batch_id:
+        raise BatchRefused("missing_batch_id", _("The batch needs the department's own batch id."))
+    if len(rows) > MAX_ROWS:
+        raise BatchRefused("too_many_rows", _("A batch may hold at most %(max)d rows.") % {"max": MAX_ROWS})
+    if (done := feed_batch_get(department=department, batch_id=batch_id)) is not None:
+        return done
+    outcome = _Outcome()
+    _check_rows(rows, department, outcome)
+    try:
+        with transaction.atomic():
+            batch, changed = _ingest(account, department, batch_id, format, rows, outcome)
+    except IntegrityError:
+        # The same batch was being delivered at the same moment and the other delivery won.
+        if (done := feed_batch_get(department=department, batch_id=batch_id)) is not None:
+            return done
+        raise
+    if changed:
+        from services_portal.casework.tasks import detect_for_citizens
+
+        transaction.on_commit(lambda: detect_for_citizens.delay(sorted(changed)))
+    return batch
+
+
+def _ingest(
+    account: User, department: str, batch_id: str, format: str, rows: list, outcome: _Outcome
+) -> tuple[FeedBatch, set[int]]:
+    batch = FeedBatch.objects.create(department=department, batch_id=batch_id, account=account, format=format)
+    people, created = _people(outcome.accepted)
+    consents = _consents(people.values())
+    storable = []
+    for row in outcome.accepted:
+        citizen = people[row.number_clean]
+        holder = citizen.guardian_id or citizen.pk
+        if not consents.get((holder, Purpose.DATA_MATCHING)):
+            message = _("The person has not agreed to receive department data.")
+            outcome.reject(row.number, "no_data_matching_consent", message, row.key)
+        elif FACTS[row.key].sensitivity == Sensitivity.SENSITIVE and not consents.get(
+            (holder, Purpose.SENSITIVE_FACTS)
+        ):
+            message = _("The person has not agreed to the portal holding sensitive facts.")
+            outcome.reject(row.number, "no_sensitive_consent", message, row.key)
+        else:
+            storable.append(row)
+    changed = _store(storable, people, department, account) | _households(storable, people)
+    for rejection in outcome.rejected:
+        rejection.batch = batch
+    FeedRowRejection.objects.bulk_create(sorted(outcome.rejected, key=lambda r: r.row_number), batch_size=5000)
+    batch.rows_total = len(rows)
+    batch.rows_accepted = len(storable)
+    batch.rows_rejected = len(outcome.rejected)
+    batch.rejected_by_reason = dict(Counter(rejection.reason for rejection in outcome.rejected))
+    batch.people_created = created
+    batch.save()
+    return batch, changed
