@@ -24,6 +24,8 @@ POLICY: dict[str, frozenset[Role]] = {
     # recording facts and witnessed consents for a person at the counter
     "citizen.assist": frozenset({Role.COUNTER_STAFF}),
     "access_log.search": frozenset({Role.AUDITOR, Role.ADMINISTRATOR}),
+    # the proactive-benefit queue: reading cases (logged) and deciding them
+    "casework.decide": frozenset({Role.CASEWORKER}),
     "catalog.edit": frozenset({Role.CATALOG_EDITOR, Role.ADMINISTRATOR}),
     "feed.deliver": frozenset({Role.DEPARTMENT_FEED}),
 }

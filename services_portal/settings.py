@@ -229,6 +229,8 @@ X_FRAME_OPTIONS = "DENY"
 # The portal's own settings.
 PORTAL_HOTLINE = env.str("PORTAL_HOTLINE", default="12345")
 PORTAL_NAME = _("Guangxi Government Services")
+# A proactive-benefit case above this amount needs a second, different caseworker to approve it.
+CASE_SECOND_APPROVAL_THRESHOLD_CNY = env.int("CASE_SECOND_APPROVAL_THRESHOLD_CNY", default=3000)
 CATALOG_DATA_FILE = env.path(
     "CATALOG_DATA_FILE", default=BASE_DIR / "services_portal" / "catalog" / "data" / "catalog.yaml"
 )

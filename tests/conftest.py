@@ -6,7 +6,11 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from profiles.models import ConsentChannel, Role
+from profiles.purposes import Purpose
+from profiles.services.consent import consent_grant
 from services_portal.catalog.services import catalog_file_read, catalog_import
+from tests.factories import StaffFactory, citizen_make
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,13 +47,43 @@ def api_client():
 
 @pytest.fixture
 def citizen(db):
-    from tests.factories import citizen_make
-
     return citizen_make()
 
 
 @pytest.fixture
 def other_citizen(db):
-    from tests.factories import citizen_make
-
     return citizen_make(name="王芳")
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager():
+    """Tasks run in the test's process unless a test starts a real worker itself."""
+    from services_portal.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+
+
+@pytest.fixture
+def health_feed(db):
+    return StaffFactory(username="health-feed", role=Role.DEPARTMENT_FEED, department="health", region_scope="")
+
+
+@pytest.fixture
+def caseworker(db):
+    return StaffFactory(role=Role.CASEWORKER, region_scope="450100")
+
+
+@pytest.fixture
+def second_caseworker(db):
+    return StaffFactory(role=Role.CASEWORKER, region_scope="450000")
+
+
+@pytest.fixture
+def parent(db):
+    """A Nanning parent who agreed to data matching, sensitive facts and benefits without applying."""
+    citizen = citizen_make(region_code="450103")
+    for purpose in (Purpose.DATA_MATCHING, Purpose.SENSITIVE_FACTS, Purpose.PROACTIVE_BENEFITS):
+        consent_grant(citizen=citizen, purpose=purpose, channel=ConsentChannel.WEB)
+    return citizen

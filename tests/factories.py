@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 import itertools
 
 import factory
+from django.utils import timezone
 
 from profiles.models import Citizen, Role, User
 from profiles.resident_id import check_character
@@ -46,3 +48,14 @@ class StaffFactory(factory.django.DjangoModelFactory):
         obj.set_password(extracted or PASSWORD)
         if create:
             obj.save()
+
+
+def birth_row(parent, days_ago=20, **extra):
+    born = timezone.localdate() - datetime.timedelta(days=days_ago)
+    return {
+        "resident_id": parent.resident_id,
+        "fact": "children_birth_dates",
+        "value": [born.isoformat()],
+        "observed_at": born.isoformat(),
+        **extra,
+    }

@@ -1,0 +1,227 @@
+"""Casework: detecting who now qualifies for a proactive benefit, and deciding their cases.
+
+Each decision is an explicit transition that checks the current state and the version the
+caseworker saw, and writes a history row with who, what, when and why.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from profiles.facts import stored_facts_behind
+from profiles.models import Citizen, User
+from profiles.permissions import allowed, in_scope
+from profiles.purposes import Purpose
+from profiles.selectors import consents_in_force, fact_values_for, facts_for
+from services_portal.casework.models import (
+    ApprovalReason,
+    Case,
+    CaseAction,
+    CaseEvent,
+    CaseState,
+    RejectionReason,
+)
+from services_portal.catalog.eligibility import Outcome, eligibility_evaluate, service_rules_build
+from services_portal.catalog.models import ServiceItem
+from services_portal.core.errors import PortalError
+from services_portal.notifications.models import NotificationKind
+from services_portal.notifications.services import notification_create
+
+DETECTION_CHUNK = 500
+
+
+class CaseConflict(PortalError):
+    status_code = 409
+
+
+def benefit_period(service: ServiceItem, on: datetime.date) -> str:
+    """The period a case covers: one case per person, service and period."""
+    if service.benefit_period == ServiceItem.BenefitPeriod.MONTH:
+        return on.strftime("%Y-%m")
+    if service.benefit_period == ServiceItem.BenefitPeriod.ONCE:
+        return "once"
+    return str(on.year)
+
+
+def _evidence(results: Iterable[Any], records: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each stored fact that made a criterion met: its value, source department and when it was observed."""
+    evidence, seen = [], set()
+    for result in results:
+        for symbol in sorted(result.criterion.compiled.symbols):
+            for key in stored_facts_behind(symbol):
+                record = records.get(key)
+                if record is None or key in seen:
+                    continue
+                seen.add(key)
+                evidence.append(
+                    {
+                        "fact": key,
+                        "value": record.value,
+                        "source": record.source,
+                        "department": record.department,
+                        "observed_at": record.observed_at.isoformat(),
+                        "criterion": result.key,
+                    }
+                )
+    return evidence
+
+
+def cases_detect(*, citizen_ids: Iterable[int], on: datetime.date | None = None) -> list[Case]:
+    """Open a case for each person with `proactive_benefits` consent who now meets every criterion of
+    a proactive service, once per person, service and benefit period. Running it again opens nothing."""
+    on = on or timezone.localdate()
+    services = list(
+        ServiceItem.objects.filter(proactive=True, is_published=True).prefetch_related("criteria").order_by("code")
+    )
+    rules = [service_rules_build(service) for service in services]
+    by_code = {service.code: service for service in services}
+    ids = sorted(set(citizen_ids))
+    opened: list[Case] = []
+    for start in range(0, len(ids), DETECTION_CHUNK):
+        chunk = list(Citizen.objects.filter(pk__in=ids[start : start + DETECTION_CHUNK], erased_at__isnull=True))
+        consenting = consents_in_force({c.guardian_id or c.pk for c in chunk}, Purpose.PROACTIVE_BENEFITS)
+        chunk = [c for c in chunk if (c.guardian_id or c.pk) in consenting]
+        facts = facts_for(chunk)
+        records = fact_values_for(chunk)
+        for citizen in chunk:
+            for result in eligibility_evaluate(facts=facts[citizen.pk], on=on, services=rules):
+                if result.outcome != Outcome.ELIGIBLE or not result.results:
+                    continue
+                service = by_code[result.service_code]
+                case = _case_open(citizen, service, on, result, records[citizen.pk])
+                if case is not None:
+                    opened.append(case)
+    return opened
+
+
+def _case_open(citizen: Citizen, service: ServiceItem, on: datetime.date, result: Any, records: dict) -> Case | None:
+    period = benefit_period(service, on)
+    if Case.objects.filter(citizen=citizen, service=service, period=period).exists():
+        return None
+    try:
+        with transaction.atomic():
+            case = Case.objects.create(
+                citizen=citizen,
+                service=service,
+                period=period,
+                region_code=citizen.region_code,
+                amount_cny=service.benefit_amount_cny,
+                evidence=_evidence(result.results, records),
+                criteria=[
+                    {"key": r.key, "label_zh": r.criterion.label_zh, "label_en": r.criterion.label_en}
+                    for r in result.results
+                ],
+            )
+            CaseEvent.objects.create(case=case, action=CaseAction.OPENED)
+    except IntegrityError:
+        return None  # opened by a detection running at the same time
+    return case
+
+
+# -- decisions -----------------------------------------------------------------------------------
+
+
+def _needs_second_approval(case: Case) -> bool:
+    threshold = Decimal(str(settings.CASE_SECOND_APPROVAL_THRESHOLD_CNY))
+    return case.amount_cny is not None and case.amount_cny > threshold
+
+
+def _locked_for_decision(*, case_id: int, actor: User, version: int) -> Case:
+    if not allowed(actor, "casework.decide"):
+        raise PortalError("forbidden", _("Only caseworkers decide cases."))
+    case = Case.objects.select_for_update().select_related("citizen", "service").filter(pk=case_id).first()
+    if case is None or not in_scope(actor, case.region_code):
+        raise PortalError("not_found", _("Not found."))
+    if case.version != version:
+        raise CaseConflict(
+            "conflict", _("Someone else decided this case while you were looking at it. Look at it again.")
+        )
+    if case.state not in (CaseState.OPEN, CaseState.AWAITING_SECOND):
+        raise CaseConflict("already_decided", _("This case has already been decided."))
+    return case
+
+
+def _reason_check(reason_code: str, allowed_codes: list[str], text: str) -> None:
+    if reason_code not in allowed_codes:
+        message = _("Choose a reason from the list.")
+        raise PortalError("invalid_reason", message, fields={"reason_code": [message]})
+    if reason_code == RejectionReason.OTHER and not text.strip():
+        message = _("Explain the reason.")
+        raise PortalError("text_required", message, fields={"text": [message]})
+
+
+def _notify_decision(case: Case) -> None:
+    approved = case.state == CaseState.APPROVED
+    notification_create(
+        citizen=case.citizen,
+        kind=NotificationKind.CASE_DECISION,
+        idempotency_key=f"case:{case.pk}:decision:{case.version}",
+        title=_lazy("Approved: %(service)s") if approved else _lazy("Not approved: %(service)s"),
+        body=(
+            _lazy("Your benefit was approved. You do not need to apply.")
+            if approved
+            else _lazy("After checking the records, the benefit was not approved. You can object on the case page.")
+        ),
+        params={"zh-hans": {"service": case.service.name_zh}, "en": {"service": case.service.name_en}},
+        link=f"/me/cases/{case.pk}/",
+    )
+
+
+@transaction.atomic
+def case_approve(*, case_id: int, actor: User, reason_code: str, text: str = "", version: int) -> Case:
+    """Approve; above the threshold, the first approval waits for a second, different caseworker."""
+    case = _locked_for_decision(case_id=case_id, actor=actor, version=version)
+    _reason_check(reason_code, ApprovalReason.values, text)
+    if case.state == CaseState.AWAITING_SECOND and case.first_approver_id == actor.pk:
+        raise PortalError("same_approver", _("The second approval must come from a different caseworker."))
+    if case.state == CaseState.OPEN and _needs_second_approval(case):
+        case.state, case.first_approver, action = CaseState.AWAITING_SECOND, actor, CaseAction.FIRST_APPROVAL
+    else:
+        case.state, case.decided_at, action = CaseState.APPROVED, timezone.now(), CaseAction.APPROVED
+    case.version += 1
+    case.save(update_fields=["state", "first_approver", "decided_at", "version"])
+    CaseEvent.objects.create(case=case, action=action, actor=actor, reason_code=reason_code, text=text.strip())
+    if case.state == CaseState.APPROVED:
+        _notify_decision(case)
+    return case
+
+
+@transaction.atomic
+def case_reject(*, case_id: int, actor: User, reason_code: str, text: str = "", version: int) -> Case:
+    case = _locked_for_decision(case_id=case_id, actor=actor, version=version)
+    _reason_check(reason_code, RejectionReason.values, text)
+    case.state, case.decided_at = CaseState.REJECTED, timezone.now()
+    case.version += 1
+    case.save(update_fields=["state", "decided_at", "version"])
+    CaseEvent.objects.create(
+        case=case, action=CaseAction.REJECTED, actor=actor, reason_code=reason_code, text=text.strip()
+    )
+    _notify_decision(case)
+    return case
+
+
+@transaction.atomic
+def case_object(*, citizen: Citizen, case_id: int, text: str) -> Case:
+    """The person objects to a decision: the case goes back to the queue for a fresh decision."""
+    case = Case.objects.select_for_update().filter(pk=case_id, citizen=citizen).first()
+    if case is None:
+        raise PortalError("not_found", _("Not found."))
+    if case.state not in (CaseState.APPROVED, CaseState.REJECTED):
+        raise PortalError("not_decided", _("You can object once the case has been decided."))
+    if not text.strip():
+        message = _("Say why you object.")
+        raise PortalError("text_required", message, fields={"text": [message]})
+    case.state, case.first_approver, case.decided_at = CaseState.OPEN, None, None
+    case.version += 1
+    case.save(update_fields=["state", "first_approver", "decided_at", "version"])
+    CaseEvent.objects.create(case=case, action=CaseAction.OBJECTED, text=text.strip()[:2000])
+    return case
