@@ -94,6 +94,15 @@ def consents_in_force(citizen_ids: set[int], purpose: Purpose | str) -> set[int]
     return {citizen_id for citizen_id, granted in latest.items() if granted}
 
 
+def citizen_ids_with_consent(purpose: Purpose | str) -> list[int]:
+    """Every citizen whose consent holder has `purpose` granted now (wards through their guardian)."""
+    holders = consents_in_force(
+        set(ConsentEvent.objects.filter(purpose=purpose).values_list("citizen_id", flat=True)), purpose
+    )
+    ids = Citizen.objects.filter(Q(pk__in=holders) | Q(guardian_id__in=holders), erased_at__isnull=True)
+    return sorted(ids.values_list("pk", flat=True))
+
+
 def fact_values_current(citizen: Citizen) -> dict[str, FactValue]:
     return fact_values_for([citizen])[citizen.pk]
 
@@ -247,7 +256,7 @@ def department_names() -> dict[str, str]:
 
 
 def _iso(moment: datetime.datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
+    return timezone.localtime(moment).isoformat() if moment else None
 
 
 def citizen_export(citizen: Citizen) -> dict[str, Any]:
@@ -290,7 +299,7 @@ def citizen_export(citizen: Citizen) -> dict[str, Any]:
     ]
     consents = ConsentEvent.objects.filter(citizen=citizen).select_related("notice").order_by("created_at", "id")
     return {
-        "exported_at": timezone.now().isoformat(),
+        "exported_at": _iso(timezone.now()),
         "citizen": {
             "name": citizen.name,
             "resident_id_masked": citizen.resident_id_masked,

@@ -180,6 +180,12 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    "casework-detect-sweep": {
+        "task": "services_portal.casework.tasks.detect_sweep",
+        "schedule": env.int("DETECT_SWEEP_SECONDS", default=24 * 60 * 60),
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

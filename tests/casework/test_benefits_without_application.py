@@ -94,3 +94,21 @@ def test_rejection_needs_a_listed_reason_and_text_for_other(open_case, caseworke
         with pytest.raises(PortalError):
             case_reject(case_id=open_case.pk, actor=caseworker, reason_code=code, text=text, version=1)
     assert Case.objects.get(pk=open_case.pk).state == CaseState.OPEN
+
+
+def test_the_scheduled_sweep_finds_cases_the_feeds_did_not_trigger(catalog, parent):
+    # given a parent whose birth fact arrived before the catalog marked the subsidy proactive
+    from profiles.models import FactSource
+    from profiles.services.facts import fact_record
+    from services_portal.casework.tasks import detect_sweep
+
+    fact_record(
+        citizen=parent, key="children_birth_dates", value=birth_row(parent)["value"], source=FactSource.SELF_DECLARED
+    )
+    assert not Case.objects.exists()
+    # when the sweep runs (its chunks run eagerly here, on workers in production)
+    assert detect_sweep() >= 1
+    # then the case is open, and a second sweep opens nothing more
+    assert childcare_case(parent).state == CaseState.OPEN
+    detect_sweep()
+    assert Case.objects.filter(citizen=parent).count() == 1
