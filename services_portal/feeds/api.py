@@ -1,0 +1,126 @@
+"""Department feeds API: deliver a batch (JSON or CSV) and fetch its result later."""
+
+from django.http import Http404
+from django.urls import path
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.generics import ListAPIView
+from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from profiles.permissions import Allowed
+from services_portal.core.api import ErrorSerializer
+from services_portal.feeds.models import FeedBatch, FeedRowRejection
+from services_portal.feeds.services import feed_batch_get, feed_batch_ingest, feed_csv_parse
+
+
+class CsvParser(BaseParser):
+    """A CSV batch arrives as the raw body; feed_csv_parse checks its encoding and columns."""
+
+    media_type = "text/csv"
+
+    def parse(self, stream, media_type=None, parser_context=None) -> bytes:
+        return stream.read()
+
+
+class RowSerializer(serializers.Serializer):
+    resident_id = serializers.CharField()
+    fact = serializers.CharField()
+    value = serializers.JSONField()
+    observed_at = serializers.CharField(help_text="A date or an ISO 8601 time, not in the future")
+    expires_at = serializers.CharField(required=False)
+    household_id = serializers.CharField(required=False)
+
+
+class BatchInput(serializers.Serializer):
+    batch_id = serializers.CharField(
+        max_length=100, help_text="The department's own id: delivering it again changes nothing"
+    )
+    rows = serializers.ListField(child=serializers.DictField(), allow_empty=True)
+
+
+class RejectionOutput(serializers.ModelSerializer):
+    class Meta:
+        model = FeedRowRejection
+        fields = ["row_number", "reason", "message", "fact_key"]
+
+
+class BatchOutput(serializers.ModelSerializer):
+    rejections = serializers.SerializerMethodField()
+
+    class Meta:
+        model = FeedBatch
+        fields = [
+            "batch_id",
+            "department",
+            "format",
+            "received_at",
+            "rows_total",
+            "rows_accepted",
+            "rows_rejected",
+            "rejected_by_reason",
+            "people_created",
+            "rejections",
+        ]
+
+    def get_rejections(self, batch: FeedBatch) -> str:
+        return f"/api/v1/feeds/batches/{batch.batch_id}/rejections/"
+
+
+class FeedApi(APIView):
+    authentication_classes = [TokenAuthentication]
+    permission_classes = [Allowed.to("feed.deliver")]
+
+
+class BatchDeliverApi(FeedApi):
+    parser_classes = [JSONParser, CsvParser]
+    throttle_classes: list = []
+
+    @extend_schema(
+        request={"application/json": BatchInput, "text/csv": OpenApiTypes.BINARY},
+        parameters=[OpenApiParameter("batch_id", OpenApiTypes.STR, description="For CSV: the batch id")],
+        responses={201: BatchOutput, 200: BatchOutput, 400: ErrorSerializer},
+        description="Rows that fail a check are kept out with their reason; the rest is stored. "
+        "CSV columns: resident_id, fact, value, observed_at, and optionally expires_at, household_id.",
+    )
+    def post(self, request):
+        if isinstance(request.data, bytes):
+            batch_id, rows, format = request.query_params.get("batch_id", ""), feed_csv_parse(request.data), "csv"
+        else:
+            payload = BatchInput(data=request.data)
+            payload.is_valid(raise_exception=True)
+            batch_id, rows, format = payload.validated_data["batch_id"], payload.validated_data["rows"], "json"
+        known = feed_batch_get(department=request.user.department, batch_id=batch_id)
+        batch = known or feed_batch_ingest(account=request.user, batch_id=batch_id, rows=rows, format=format)
+        return Response(BatchOutput(batch).data, status=status.HTTP_200_OK if known else status.HTTP_201_CREATED)
+
+
+class BatchDetailApi(FeedApi):
+    @extend_schema(responses={200: BatchOutput, 404: OpenApiResponse(ErrorSerializer)})
+    def get(self, request, batch_id: str):
+        batch = feed_batch_get(department=request.user.department, batch_id=batch_id)
+        if batch is None:
+            raise Http404
+        return Response(BatchOutput(batch).data)
+
+
+class BatchRejectionsApi(FeedApi, ListAPIView):
+    serializer_class = RejectionOutput
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return FeedRowRejection.objects.none()
+        batch = feed_batch_get(department=self.request.user.department, batch_id=self.kwargs["batch_id"])
+        if batch is None:
+            raise Http404
+        return batch.rejections.all()
+
+
+urlpatterns = [
+    path("feeds/batches/", BatchDeliverApi.as_view(), name="api-feed-deliver"),
+    path("feeds/batches/<str:batch_id>/", BatchDetailApi.as_view(), name="api-feed-batch"),
+    path("feeds/batches/<str:batch_id>/rejections/", BatchRejectionsApi.as_view(), name="api-feed-rejections"),
+]

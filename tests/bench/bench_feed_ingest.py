@@ -1,0 +1,130 @@
+"""Benchmark: a department delivers 100,000 fact rows through the real API into PostgreSQL.
+
+Prints rows per second and peak memory; asserts nothing. Needs PostgreSQL:
+
+    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench python tests/bench/bench_feed_ingest.py
+
+The database named there is created if missing and emptied first: never point it at a real one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import random
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+
+def setup(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as connection:
+        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            connection.execute(f'CREATE DATABASE "{name}"')
+    os.environ["DATABASE_URL"] = url
+    os.environ.pop("REDIS_URL", None)  # detection runs eagerly in this process, as part of the batch
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "services_portal.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("flush", "--noinput", verbosity=0)
+    call_command("catalog_import", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+
+def population(people: int) -> list[str]:
+    """People who agreed to data matching and sensitive facts, created in bulk; returns their ID numbers."""
+    from profiles.models import Citizen, ConsentEvent, ConsentNotice
+    from profiles.notices import consent_notices_load
+    from profiles.purposes import Purpose
+    from profiles.resident_id import check_character, resident_id_hash, resident_id_mask
+
+    numbers = []
+    for index in range(people):  # unique for up to 336,000 people
+        born = f"1970{(index // 28000) % 12 + 1:02d}{(index // 1000) % 28 + 1:02d}"
+        first_17 = f"450103{born}{index % 1000:03d}"
+        numbers.append(first_17 + check_character(first_17))
+    Citizen.objects.bulk_create(
+        [
+            Citizen(resident_id_hash=resident_id_hash(n), resident_id_masked=resident_id_mask(n), region_code="450103")
+            for n in numbers
+        ],
+        batch_size=5000,
+    )
+    consent_notices_load()
+    notices = {n.purpose: n for n in ConsentNotice.objects.all()}
+    events = [
+        ConsentEvent(citizen_id=citizen_id, purpose=purpose, granted=True, notice=notices[purpose], channel="web")
+        for citizen_id in Citizen.objects.values_list("pk", flat=True)
+        for purpose in (Purpose.DATA_MATCHING, Purpose.SENSITIVE_FACTS)
+    ]
+    ConsentEvent.objects.bulk_create(events, batch_size=10000)
+    return numbers
+
+
+def rows_for(numbers: list[str], count: int, seed: int) -> list[dict]:
+    rng = random.Random(seed)
+    today = datetime.date(2026, 11, 1)
+    makers = [
+        lambda: ("income_monthly", rng.randint(0, 12000)),
+        lambda: ("household_income_monthly_per_capita", rng.randint(300, 6000)),
+        lambda: ("marital_status", rng.choice(["single", "married", "divorced", "widowed"])),
+        lambda: ("household_size", rng.randint(1, 6)),
+    ]
+    rows = []
+    for index in range(count):
+        key, value = makers[index % len(makers)]()
+        rows.append(
+            {
+                "resident_id": numbers[(index // len(makers)) % len(numbers)],
+                "fact": key,
+                "value": value,
+                "observed_at": (today - datetime.timedelta(days=rng.randint(1, 300))).isoformat(),
+            }
+        )
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=100_000)
+    args = parser.parse_args()
+    url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal_bench")
+    setup(url)
+
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    from profiles.models import FactValue, Role, User
+
+    numbers = population(args.rows // 4)
+    account = User.objects.create(username="civil-affairs-feed", role=Role.DEPARTMENT_FEED, department="civil_affairs")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=account).key}")
+
+    for attempt, label in ((1, "new values"), (2, "changed values (supersede)")):
+        rows = rows_for(numbers, args.rows, seed=attempt)
+        started = time.perf_counter()
+        response = client.post("/api/v1/feeds/batches/", {"batch_id": f"BENCH-{attempt}", "rows": rows}, format="json")
+        elapsed = time.perf_counter() - started
+        result = response.json()
+        print(
+            f"batch {attempt} ({label}): {args.rows:,} rows in {elapsed:.1f} s = {args.rows / elapsed:,.0f} rows/s "
+            f"(HTTP {response.status_code}, accepted {result['rows_accepted']:,}, rejected {result['rows_rejected']:,})"
+        )
+    print(f"fact values stored: {FactValue.objects.count():,}")
+    print(f"peak memory (max RSS): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
