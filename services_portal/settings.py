@@ -235,6 +235,10 @@ X_FRAME_OPTIONS = "DENY"
 # The portal's own settings.
 PORTAL_HOTLINE = env.str("PORTAL_HOTLINE", default="12345")
 PORTAL_NAME = _("Guangxi Government Services")
+# Department feeds deliver up to 200,000 rows (~20 MB of JSON) in one request; a proxy in front
+# should allow that size only on /api/v1/feeds/.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=64 * 1024 * 1024)
+
 # A proactive-benefit case above this amount needs a second, different caseworker to approve it.
 CASE_SECOND_APPROVAL_THRESHOLD_CNY = env.int("CASE_SECOND_APPROVAL_THRESHOLD_CNY", default=3000)
 CATALOG_DATA_FILE = env.path(
