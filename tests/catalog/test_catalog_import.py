@@ -44,7 +44,9 @@ def test_importing_again_updates_and_never_duplicates(catalog, catalog_data):
 
 
 def test_a_bad_row_is_reported_with_its_reason_and_the_rest_is_kept(db, catalog_data):
-    # given a file where one service has a broken expression and another an unknown department
+    # given an empty catalog, and a file where one service has a broken expression and another an unknown department
+    Bundle.objects.all().delete()
+    ServiceItem.objects.all().delete()
     data = copy.deepcopy(catalog_data)
     with_criteria, other = [s for s in data["services"] if s.get("criteria")][:2]
     with_criteria["criteria"][0]["expression"] = "age >>= 60"
