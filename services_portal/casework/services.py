@@ -43,6 +43,12 @@ class CaseConflict(PortalError):
     status_code = 409
 
 
+class CaseNotFound(PortalError):
+    """No such case, or not one the caller may see: the same answer, so nobody learns which."""
+
+    status_code = 404
+
+
 def benefit_period(service: ServiceItem, on: datetime.date) -> str:
     """The period a case covers: one case per person, service and period."""
     if service.benefit_period == ServiceItem.BenefitPeriod.MONTH:
@@ -103,6 +109,10 @@ def cases_detect(*, citizen_ids: Iterable[int], on: datetime.date | None = None)
     return opened
 
 
+def _value(record: Any) -> str:
+    return str(record.value) if record is not None else ""
+
+
 def _case_open(citizen: Citizen, service: ServiceItem, on: datetime.date, result: Any, records: dict) -> Case | None:
     period = benefit_period(service, on)
     if Case.objects.filter(citizen=citizen, service=service, period=period).exists():
@@ -113,7 +123,8 @@ def _case_open(citizen: Citizen, service: ServiceItem, on: datetime.date, result
                 citizen=citizen,
                 service=service,
                 period=period,
-                region_code=citizen.region_code,
+                # where the person lives, else where their hukou is: the queue that will see the case
+                region_code=citizen.region_code or _value(records.get("hukou_region_code")),
                 amount_cny=service.benefit_amount_cny,
                 evidence=_evidence(result.results, records),
                 criteria=[
@@ -140,7 +151,7 @@ def _locked_for_decision(*, case_id: int, actor: User, version: int) -> Case:
         raise PortalError("forbidden", _("Only caseworkers decide cases."))
     case = Case.objects.select_for_update().select_related("citizen", "service").filter(pk=case_id).first()
     if case is None or not in_scope(actor, case.region_code):
-        raise PortalError("not_found", _("Not found."))
+        raise CaseNotFound("not_found", _("Not found."))
     if case.version != version:
         raise CaseConflict(
             "conflict", _("Someone else decided this case while you were looking at it. Look at it again.")
@@ -214,7 +225,7 @@ def case_object(*, citizen: Citizen, case_id: int, text: str) -> Case:
     """The person objects to a decision: the case goes back to the queue for a fresh decision."""
     case = Case.objects.select_for_update().filter(pk=case_id, citizen=citizen).first()
     if case is None:
-        raise PortalError("not_found", _("Not found."))
+        raise CaseNotFound("not_found", _("Not found."))
     if case.state not in (CaseState.APPROVED, CaseState.REJECTED):
         raise PortalError("not_decided", _("You can object once the case has been decided."))
     if not text.strip():
