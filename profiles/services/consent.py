@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from profiles.models import Citizen, ConsentChannel, ConsentEvent, ConsentNotice, Role, User
+from profiles.facts import FACTS, Sensitivity
+from profiles.models import Citizen, ConsentChannel, ConsentEvent, ConsentNotice, FactValue, Role, User
 from profiles.notices import consent_notices_load
 from profiles.purposes import Purpose
 from services_portal.core.errors import PortalError
@@ -52,8 +54,13 @@ def consent_withdraw(
     *, citizen: Citizen, purpose: Purpose | str, channel: str, witness: User | None = None
 ) -> ConsentEvent:
     """Withdrawal is as easy as granting and takes effect on the next request: every use of the
-    purpose reads the ledger's latest row."""
-    return _record(citizen=citizen, purpose=str(purpose), granted=False, channel=channel, witness=witness)
+    purpose reads the ledger's latest row. Withdrawing `sensitive_facts` also deletes the sensitive
+    facts held for the person and their wards, with their history (PIPL art. 47)."""
+    event = _record(citizen=citizen, purpose=str(purpose), granted=False, channel=channel, witness=witness)
+    if purpose == Purpose.SENSITIVE_FACTS:
+        sensitive = [key for key, fact in FACTS.items() if fact.sensitivity == Sensitivity.SENSITIVE]
+        FactValue.objects.filter(Q(citizen=citizen) | Q(citizen__guardian=citizen), key__in=sensitive).delete()
+    return event
 
 
 @transaction.atomic

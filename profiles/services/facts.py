@@ -130,6 +130,8 @@ def facts_self_declare(*, citizen: Citizen, values: Mapping[str, Any]) -> list[F
 def fact_error_report(*, citizen: Citizen, fact_value: FactValue, text: str) -> FactErrorReport:
     if fact_value.citizen_id != citizen.pk:
         raise PortalError("not_found", _("Not found."))
+    if fact_value.source != FactSource.DEPARTMENT_FEED:
+        raise PortalError("own_value", _("You can change this value yourself on your profile."))
     if not text.strip():
         raise PortalError("missing_text", _("Say what is wrong."), fields={"text": [_("Say what is wrong.")]})
     return FactErrorReport.objects.create(fact_value=fact_value, text=text.strip()[:1000])

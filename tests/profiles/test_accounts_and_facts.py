@@ -62,6 +62,7 @@ def test_a_sensitive_fact_needs_the_separate_consent(citizen):
     assert citizen_facts(citizen)["disability_level"] == 2
     consent_withdraw(citizen=citizen, purpose=Purpose.SENSITIVE_FACTS, channel=ConsentChannel.WEB)
     assert "disability_level" not in citizen_facts(citizen)
+    assert not FactValue.objects.filter(citizen=citizen, key="disability_level").exists()  # deleted, with history
 
 
 def test_a_department_value_cannot_be_overwritten_by_the_citizen(citizen):

@@ -1,0 +1,25 @@
+from django.contrib.auth.views import LogoutView
+from django.urls import path
+
+from profiles import views
+
+app_name = "profiles"
+urlpatterns = [
+    path("account/signup/", views.signup_page, name="signup"),
+    path("account/login/", views.LoginPage.as_view(), name="login"),
+    path("account/logout/", LogoutView.as_view(), name="logout"),
+    path("account/closed/", views.account_closed_page, name="account_closed"),
+    path("me/", views.profile_page, name="profile"),
+    path("me/facts/", views.facts_edit_page, name="facts_edit"),
+    path("me/facts/report/", views.fact_error_report_page, name="fact_error_report"),
+    path("me/tags/", views.tags_page, name="tags"),
+    path("me/consents/", views.consents_page, name="consents"),
+    path("me/personalisation/", views.personalisation_page, name="personalisation"),
+    path("me/access-log/", views.access_log_page, name="access_log"),
+    path("me/export/", views.export_page, name="export"),
+    path("me/export.json", views.export_json, name="export_json"),
+    path("me/close/", views.close_page, name="close"),
+    path("audit/", views.audit_home, name="audit"),
+    path("audit/access-log/", views.audit_access_log_page, name="audit_access_log"),
+    path("audit/access-log.csv", views.audit_access_log_csv, name="audit_access_log_csv"),
+]
