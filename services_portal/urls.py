@@ -6,10 +6,14 @@ api_v1 = [
     path("", include("services_portal.catalog.api")),
     path("", include("services_portal.screener.api")),
     path("", include("profiles.api")),
+    path("", include("services_portal.feeds.api")),
 ]
 
 urlpatterns = [
     path("", include("services_portal.core.urls")),
+    path("", include("profiles.urls")),
+    path("", include("services_portal.casework.urls")),
+    path("", include("services_portal.notifications.urls")),
     path("services/", include("services_portal.catalog.urls")),
     path("screener/", include("services_portal.screener.urls")),
     path("display/", include("accessibility.urls")),

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from profiles.facts import stored_facts_behind
 from profiles.models import Citizen, User
@@ -176,11 +176,13 @@ def _notify_decision(case: Case) -> None:
         citizen=case.citizen,
         kind=NotificationKind.CASE_DECISION,
         idempotency_key=f"case:{case.pk}:decision:{case.version}",
-        title=_lazy("Approved: %(service)s") if approved else _lazy("Not approved: %(service)s"),
+        title=gettext_lazy("Approved: %(service)s") if approved else gettext_lazy("Not approved: %(service)s"),
         body=(
-            _lazy("Your benefit was approved. You do not need to apply.")
+            gettext_lazy("Your benefit was approved. You do not need to apply.")
             if approved
-            else _lazy("After checking the records, the benefit was not approved. You can object on the case page.")
+            else gettext_lazy(
+                "After checking the records, the benefit was not approved. You can object on the case page."
+            )
         ),
         params={"zh-hans": {"service": case.service.name_zh}, "en": {"service": case.service.name_en}},
         link=f"/me/cases/{case.pk}/",

@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import translation
+from django.http import Http404
+from django.utils import timezone, translation
 from django.utils.functional import Promise
 
 from profiles.models import Citizen
@@ -43,3 +44,15 @@ def notification_create(
             )
     except IntegrityError:
         return Notification.objects.get(idempotency_key=idempotency_key)
+
+
+@transaction.atomic
+def notification_mark_read(*, citizen: Citizen, notification_id: int) -> Notification:
+    """The person has read a notification of theirs; reading it again keeps the first time."""
+    notification = Notification.objects.select_for_update().filter(pk=notification_id, citizen=citizen).first()
+    if notification is None:
+        raise Http404
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
