@@ -37,7 +37,8 @@ def test_a_json_batch_is_stored_and_its_result_can_be_fetched_later(feed_client,
 
 def test_a_csv_batch_is_stored(feed_client, parent):
     row = birth_row(parent)
-    body = f"resident_id,fact,value,observed_at\n{parent.resident_id},children_birth_dates,{row['value'][0]},{row['observed_at']}\n"
+    body = "resident_id,fact,value,observed_at\n"
+    body += f"{parent.resident_id},children_birth_dates,{row['value'][0]},{row['observed_at']}\n"
     response = feed_client.post("/api/v1/feeds/batches/?batch_id=H-CSV-1", body, content_type="text/csv")
     assert response.status_code == 201, response.json()
     assert response.json()["rows_accepted"] == 1 and response.json()["format"] == "csv"
