@@ -17,8 +17,6 @@ from services_portal.feeds.services import feed_batch_ingest
 from services_portal.notifications.models import Notification
 from tests.factories import StaffFactory, birth_row, citizen_make
 
-pytestmark = pytest.mark.urls("tests.casework.urls_for_tests")
-
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"

@@ -22,7 +22,7 @@ from tests.e2e.conftest import VARIANTS, submit
 from tests.e2e.test_accessibility import check_page
 from tests.factories import StaffFactory, birth_row, citizen_make
 
-pytestmark = [pytest.mark.e2e, pytest.mark.urls("tests.casework.urls_for_tests")]
+pytestmark = pytest.mark.e2e
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 REJECT = "form:has(input[name=decision][value=reject]) button[type=submit]"

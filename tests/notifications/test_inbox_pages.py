@@ -10,8 +10,6 @@ from django.utils.translation import gettext_lazy
 from services_portal.notifications.models import Notification, NotificationKind
 from services_portal.notifications.services import notification_create
 
-pytestmark = pytest.mark.urls("tests.casework.urls_for_tests")
-
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
