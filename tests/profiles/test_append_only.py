@@ -110,3 +110,20 @@ def test_appending_still_works_after_a_refusal(consent_event, citizen):
     refused(lambda: ConsentEvent.objects.filter(pk=consent_event.pk).update(granted=False))
     consent_grant(citizen=citizen, purpose=Purpose.NOTIFY_INBOX, channel="app")
     assert ConsentEvent.objects.filter(citizen=citizen).count() == 2
+
+
+def test_the_case_history_refuses_update_and_delete(postgres, citizen, catalog):
+    # given a case with its first history row
+    from services_portal.casework.models import Case, CaseEvent
+    from services_portal.catalog.models import ServiceItem
+
+    case = Case.objects.create(
+        citizen=citizen, service=ServiceItem.objects.first(), period="2026", region_code="450103"
+    )
+    event = CaseEvent.objects.create(case=case, action="opened")
+    before = row(CaseEvent, event.pk)
+    # then neither SQL nor the ORM can rewrite or remove it
+    refused(_raw("UPDATE casework_caseevent SET action = 'approved' WHERE id = %s", event.pk))
+    refused(_raw("DELETE FROM casework_caseevent WHERE id = %s", event.pk))
+    refused(lambda: CaseEvent.objects.filter(pk=event.pk).update(text="rewritten"))
+    assert row(CaseEvent, event.pk) == before
