@@ -7,6 +7,8 @@ api_v1 = [
     path("", include("services_portal.screener.api")),
     path("", include("profiles.api")),
     path("", include("services_portal.feeds.api")),
+    path("", include("services_portal.casework.api")),
+    path("", include("services_portal.notifications.api")),
 ]
 
 urlpatterns = [

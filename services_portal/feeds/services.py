@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import csv
 import datetime
+import functools
 import io
+import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
@@ -32,6 +33,9 @@ from services_portal.feeds.models import FeedBatch, FeedRowRejection
 REQUIRED_COLUMNS = ("resident_id", "fact", "value", "observed_at")
 OPTIONAL_COLUMNS = ("expires_at", "household_id")
 MAX_ROWS = 200_000
+# Rows per statement: large enough to keep round trips few, small enough to keep statements sane.
+CHUNK = 5000
+BULK_CHUNK = 20_000
 
 
 class BatchRefused(PortalError):
@@ -47,6 +51,14 @@ class _Row:
     observed_at: datetime.datetime
     expires_at: datetime.datetime | None
     household_id: str
+
+
+class _Person(NamedTuple):
+    """What ingest needs of a citizen, read without building model instances."""
+
+    pk: int
+    guardian_id: int | None
+    region_code: str
 
 
 @dataclass
@@ -91,11 +103,25 @@ def _moment(raw: Any) -> datetime.datetime | None:
     return moment
 
 
+def _number_or_error(raw: str) -> str | ResidentIdInvalid:
+    try:
+        return resident_id_clean(raw)
+    except ResidentIdInvalid as error:
+        return error
+
+
 def _check_rows(rows: Iterable[Mapping[str, Any]], department: str, outcome: _Outcome) -> None:
     """The checks that need no database: identity number, fact, department, value, dates, duplicates."""
     today = timezone.localdate()
     now = timezone.now()
     seen: set[tuple[str, str]] = set()
+    # A batch names the same people and the same dates many times over: check each distinct one once.
+    number_of = functools.cache(_number_or_error)
+    moment_of = functools.cache(_moment)
+
+    def moment(raw: Any) -> datetime.datetime | None:
+        return moment_of(raw) if isinstance(raw, str) else _moment(raw)
+
     for number, row in enumerate(rows, start=1):
         if not isinstance(row, Mapping):
             outcome.reject(number, "invalid_row", _("The row must be an object with named fields."))
@@ -105,10 +131,9 @@ def _check_rows(rows: Iterable[Mapping[str, Any]], department: str, outcome: _Ou
         if missing:
             outcome.reject(number, "missing_field", _("Missing: %(fields)s.") % {"fields": ", ".join(missing)}, key)
             continue
-        try:
-            clean_number = resident_id_clean(str(row["resident_id"]))
-        except ResidentIdInvalid as error:
-            outcome.reject(number, error.code, error.message, key)
+        clean_number = number_of(str(row["resident_id"]))
+        if isinstance(clean_number, ResidentIdInvalid):
+            outcome.reject(number, clean_number.code, clean_number.message, key)
             continue
         fact = FACTS.get(key)
         if fact is None:
@@ -123,12 +148,12 @@ def _check_rows(rows: Iterable[Mapping[str, Any]], department: str, outcome: _Ou
         except FactValueError as error:
             outcome.reject(number, error.code, error.message, key)
             continue
-        observed_at = _moment(row["observed_at"])
+        observed_at = moment(row["observed_at"])
         if observed_at is None or observed_at > now:
             message = _("observed_at must be a date or time, not in the future.")
             outcome.reject(number, "invalid_observed_at", message, key)
             continue
-        expires_at = _moment(row.get("expires_at"))
+        expires_at = moment(row.get("expires_at"))
         if row.get("expires_at") not in (None, "") and expires_at is None:
             outcome.reject(number, "invalid_expires_at", _("expires_at must be a date or time."), key)
             continue
@@ -141,9 +166,9 @@ def _check_rows(rows: Iterable[Mapping[str, Any]], department: str, outcome: _Ou
         outcome.accepted.append(_Row(number, clean_number, key, value, observed_at, expires_at, household))
 
 
-def _consents(citizens: Iterable[Citizen]) -> dict[tuple[int, str], bool]:
+def _consents(people: Iterable[_Person]) -> dict[tuple[int, str], bool]:
     """The consent in force per (holder id, purpose), for every holder, in one query."""
-    holders = {citizen.guardian_id or citizen.pk for citizen in citizens}
+    holders = {person.guardian_id or person.pk for person in people}
     latest: dict[tuple[int, str], bool] = {}
     events = ConsentEvent.objects.filter(
         citizen_id__in=holders, purpose__in=[Purpose.DATA_MATCHING, Purpose.SENSITIVE_FACTS]
@@ -153,75 +178,144 @@ def _consents(citizens: Iterable[Citizen]) -> dict[tuple[int, str], bool]:
     return latest
 
 
-def _people(rows: list[_Row]) -> tuple[dict[str, Citizen], int]:
+def _chunks(items: list[Any], size: int = CHUNK) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _people(rows: list[_Row]) -> tuple[dict[str, _Person], int]:
     """Citizens by clean number, creating records for people the portal did not know."""
-    hashes = {row.number_clean: resident_id_hash(row.number_clean) for row in rows}
-    known = {c.resident_id_hash: c for c in Citizen.objects.filter(resident_id_hash__in=set(hashes.values()))}
+    hashes = {number: resident_id_hash(number) for number in {row.number_clean for row in rows}}
+
+    def found(digests: list[str]) -> dict[str, _Person]:
+        people = {}
+        for chunk in _chunks(digests):
+            for pk, digest, guardian_id, region_code in Citizen.objects.filter(resident_id_hash__in=chunk).values_list(
+                "pk", "resident_id_hash", "guardian_id", "region_code"
+            ):
+                people[digest] = _Person(pk, guardian_id, region_code)
+        return people
+
+    known = found(list(set(hashes.values())))
     new = [
         Citizen(resident_id_hash=digest, resident_id_masked=resident_id_mask(number))
         for number, digest in hashes.items()
         if digest not in known
     ]
-    Citizen.objects.bulk_create(new, batch_size=2000)
+    Citizen.objects.bulk_create(new, batch_size=CHUNK)
     if new:
-        known.update(
-            (c.resident_id_hash, c)
-            for c in Citizen.objects.filter(resident_id_hash__in=[c.resident_id_hash for c in new])
-        )
+        known.update(found([citizen.resident_id_hash for citizen in new]))
     return {number: known[digest] for number, digest in hashes.items()}, len(new)
 
 
-def _store(rows: list[_Row], people: dict[str, Citizen], department: str, account: User) -> set[int]:
-    """Supersede the current values and write the new ones in bulk; returns the citizens changed."""
-    now = timezone.now()
-    wanted = {(people[row.number_clean].pk, row.key) for row in rows}
-    current: dict[tuple[int, str], FactValue] = {}
-    by_key: dict[str, set[int]] = defaultdict(set)
-    for citizen_id, key in wanted:
-        by_key[key].add(citizen_id)
-    condition = Q()
-    for key, citizen_ids in by_key.items():
-        condition |= Q(key=key, citizen_id__in=citizen_ids)
-    if condition:
-        for value in FactValue.objects.filter(condition, superseded_at__isnull=True).only(
-            "id", "citizen_id", "key", "value", "source", "department"
+def _current_values(wanted: set[tuple[int, str]]) -> dict[tuple[int, str], tuple[int, Any, str]]:
+    """(id, value, department) of the current value of each wanted (citizen id, fact key)."""
+    current = {}
+    keys = sorted({key for _, key in wanted})
+    citizen_ids = sorted({citizen_id for citizen_id, _ in wanted})
+    for chunk in _chunks(citizen_ids):
+        values = FactValue.objects.filter(citizen_id__in=chunk, key__in=keys, superseded_at__isnull=True)
+        for pk, citizen_id, key, value, department in values.values_list(
+            "pk", "citizen_id", "key", "value", "department"
         ):
-            current[(value.citizen_id, value.key)] = value
-    new_values, superseded = [], []
-    for row in rows:
-        citizen = people[row.number_clean]
-        encoded = fact_encode(row.value)
-        previous = current.get((citizen.pk, row.key))
-        if previous and previous.value == encoded and previous.department == department:
-            continue  # the same value from the same department: nothing new to record
-        if previous:
-            superseded.append(previous.pk)
-        new_values.append(
+            if (citizen_id, key) in wanted:
+                current[(citizen_id, key)] = (pk, value, department)
+    return current
+
+
+class _NewFact(NamedTuple):
+    citizen_id: int
+    key: str
+    value: Any  # as JSON
+    observed_at: datetime.datetime
+    expires_at: datetime.datetime | None
+
+
+def _facts_write(new: list[_NewFact], superseded: list[int], department: str, account: User) -> None:
+    """Mark the superseded values, then insert the new ones: a person has one current value of a fact
+    at a time (the `one_current_value` constraint), so the old one must step aside first."""
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        # The statement bulk_create makes on PostgreSQL (INSERT ... SELECT FROM UNNEST, one array per
+        # column), without preparing every field of every row through the ORM: that took about 12 s
+        # per 100,000 rows, against 3 s for the database's own work.
+        with connection.cursor() as cursor:
+            for chunk in _chunks(superseded, BULK_CHUNK):
+                cursor.execute(_SUPERSEDE_SQL, [now, chunk])
+            for chunk in _chunks(new, BULK_CHUNK):
+                citizen_ids, keys, values, observed, expires = zip(*chunk, strict=True)
+                cursor.execute(
+                    _INSERT_SQL,
+                    [
+                        FactSource.DEPARTMENT_FEED,
+                        department,
+                        account.pk,
+                        now,
+                        list(citizen_ids),
+                        list(keys),
+                        [json.dumps(value) for value in values],
+                        list(observed),
+                        list(expires),
+                    ],
+                )
+        return
+    for chunk in _chunks(superseded):
+        FactValue.objects.filter(pk__in=chunk).update(superseded_at=now)
+    FactValue.objects.bulk_create(
+        [
             FactValue(
-                citizen=citizen,
-                key=row.key,
-                value=encoded,
+                citizen_id=fact.citizen_id,
+                key=fact.key,
+                value=fact.value,
                 source=FactSource.DEPARTMENT_FEED,
                 department=department,
-                recorded_by=account,
-                observed_at=row.observed_at,
-                expires_at=row.expires_at,
+                recorded_by_id=account.pk,
+                observed_at=fact.observed_at,
+                expires_at=fact.expires_at,
             )
-        )
-    for start in range(0, len(superseded), 5000):
-        FactValue.objects.filter(pk__in=superseded[start : start + 5000]).update(superseded_at=now)
-    FactValue.objects.bulk_create(new_values, batch_size=5000)
+            for fact in new
+        ],
+        batch_size=CHUNK,
+    )
+
+
+_SUPERSEDE_SQL = "UPDATE profiles_factvalue SET superseded_at = %s WHERE id = ANY(%s::bigint[])"
+_INSERT_SQL = """
+INSERT INTO profiles_factvalue
+    (source, department, recorded_by_id, recorded_at, superseded_at, citizen_id, key, value, observed_at, expires_at)
+SELECT %s, %s, %s, %s, NULL, citizen_id, key, value::jsonb, observed_at, expires_at
+FROM UNNEST(%s::bigint[], %s::varchar[], %s::text[], %s::timestamptz[], %s::timestamptz[])
+    AS row (citizen_id, key, value, observed_at, expires_at)
+"""
+
+
+def _store(rows: list[_Row], people: dict[str, _Person], department: str, account: User) -> set[int]:
+    """Supersede the current values and write the new ones in bulk; returns the citizens changed."""
+    current = _current_values({(people[row.number_clean].pk, row.key) for row in rows})
+    new: list[_NewFact] = []
+    superseded: list[int] = []
+    for row in rows:
+        citizen_id = people[row.number_clean].pk
+        encoded = fact_encode(row.value)
+        previous = current.get((citizen_id, row.key))
+        if previous is not None:
+            previous_id, previous_value, previous_department = previous
+            if previous_value == encoded and previous_department == department:
+                continue  # the same value from the same department: nothing new to record
+            superseded.append(previous_id)
+        new.append(_NewFact(citizen_id, row.key, encoded, row.observed_at, row.expires_at))
+    _facts_write(new, superseded, department, account)
     regions_new = {people[row.number_clean].pk: row.value for row in rows if row.key == "region_code"}
     moved = [
-        c for c in {people[row.number_clean] for row in rows} if regions_new.get(c.pk, c.region_code) != c.region_code
+        Citizen(pk=person.pk, region_code=regions_new[person.pk])
+        for person in {people[row.number_clean] for row in rows}
+        if person.pk in regions_new and regions_new[person.pk] != person.region_code
     ]
-    for citizen in moved:
-        citizen.region_code = regions_new[citizen.pk]
-    Citizen.objects.bulk_update(moved, ["region_code"], batch_size=2000)
-    return {value.citizen_id for value in new_values}
+    Citizen.objects.bulk_update(moved, ["region_code"], batch_size=CHUNK)
+    return {fact.citizen_id for fact in new}
 
 
-def _households(rows: list[_Row], people: dict[str, Citizen]) -> set[int]:
+def _households(rows: list[_Row], people: dict[str, _Person]) -> set[int]:
     """Link people into the households named by the rows; returns the citizens whose household changed."""
     wanted: dict[str, set[int]] = defaultdict(set)
     for row in rows:

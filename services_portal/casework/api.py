@@ -1,0 +1,300 @@
+"""Casework API: the caseworkers' queue and decisions, and a citizen's own cases and objections.
+
+Caseworkers see only cases in their region scope; opening one is logged in the person's access log.
+A decision carries the case version the caseworker saw: a stale one answers 409 (`conflict`).
+A citizen's own cases are found from the signed-in user (`citizen_of`), never from an id alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import path
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from profiles.display import fact_value_display, field_label
+from profiles.models import AccessChannel
+from profiles.permissions import Allowed
+from profiles.selectors import citizen_of, department_names
+from services_portal.casework.models import (
+    ApprovalReason,
+    Case,
+    CaseEvent,
+    CaseState,
+    RejectionReason,
+)
+from services_portal.casework.selectors import QueueSort, case_get_for, case_queue_for, cases_of, citizen_case_get
+from services_portal.casework.services import case_approve, case_object, case_reject
+from services_portal.core.api import ErrorSerializer
+from services_portal.core.i18n import active_suffix
+from services_portal.reference import regions
+
+ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer}
+
+
+# -- outputs -------------------------------------------------------------------------------------
+
+
+class CaseServiceOutput(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class CaseEvidenceOutput(serializers.Serializer):
+    """A stored fact that made a criterion met, as it was when the case was opened."""
+
+    fact = serializers.CharField()
+    label = serializers.SerializerMethodField()
+    value = serializers.JSONField()
+    value_display = serializers.SerializerMethodField()
+    source = serializers.CharField()
+    department = serializers.CharField()
+    department_name = serializers.SerializerMethodField()
+    observed_at = serializers.DateTimeField()
+    criterion = serializers.CharField()
+
+    def get_label(self, item: dict) -> str:
+        return field_label(item["fact"])
+
+    def get_value_display(self, item: dict) -> str:
+        return fact_value_display(item["fact"], item["value"])
+
+    def get_department_name(self, item: dict) -> str:
+        return self.context.get("departments", {}).get(item["department"], item["department"])
+
+
+class CaseCriterionOutput(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.SerializerMethodField()
+
+    def get_label(self, item: dict) -> str:
+        return item.get(f"label_{active_suffix()}") or item.get("label_zh", "")
+
+
+class CaseEventOutput(serializers.Serializer):
+    action = serializers.CharField()
+    action_label = serializers.CharField(source="get_action_display")
+    reason_code = serializers.CharField()
+    reason_label = serializers.SerializerMethodField()
+    text = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+    def get_reason_label(self, event: CaseEvent) -> str:
+        for reasons in (ApprovalReason, RejectionReason):
+            if event.reason_code in reasons.values:
+                return str(reasons(event.reason_code).label)
+        return ""
+
+
+class StaffCaseEventOutput(CaseEventOutput):
+    actor = serializers.CharField(source="actor.username", allow_null=True, default=None)
+
+
+class CaseSummaryOutput(serializers.Serializer):
+    """A queue row: no personal data beyond the region, so listing the queue is not a read of anyone."""
+
+    id = serializers.IntegerField()
+    service = CaseServiceOutput()
+    period = serializers.CharField()
+    region_code = serializers.CharField()
+    region_name = serializers.SerializerMethodField()
+    amount_cny = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    state = serializers.CharField()
+    state_label = serializers.CharField(source="get_state_display")
+    version = serializers.IntegerField()
+    first_approver = serializers.CharField(source="first_approver.username", allow_null=True, default=None)
+    opened_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+
+    def get_region_name(self, case: Case) -> str:
+        return regions.display_name(case.region_code) if case.region_code else ""
+
+
+class CasePersonOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    resident_id_masked = serializers.CharField()
+    name = serializers.CharField()
+    region_code = serializers.CharField()
+
+
+class CaseDetailOutput(CaseSummaryOutput):
+    person = CasePersonOutput(source="citizen")
+    evidence = CaseEvidenceOutput(many=True)
+    criteria = CaseCriterionOutput(many=True)
+    history = StaffCaseEventOutput(many=True, source="events.all")
+
+
+class MyCaseOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    service = CaseServiceOutput()
+    period = serializers.CharField()
+    amount_cny = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    state = serializers.CharField()
+    state_label = serializers.CharField(source="get_state_display")
+    can_object = serializers.SerializerMethodField()
+    opened_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+
+    def get_can_object(self, case: Case) -> bool:
+        return case.state in (CaseState.APPROVED, CaseState.REJECTED)
+
+
+class MyCaseDetailOutput(MyCaseOutput):
+    evidence = CaseEvidenceOutput(many=True)
+    criteria = CaseCriterionOutput(many=True)
+    history = CaseEventOutput(many=True, source="events.all")
+
+
+def _departments() -> dict[str, Any]:
+    return {"departments": department_names()}
+
+
+# -- caseworkers ---------------------------------------------------------------------------------
+
+
+class CaseQueueInput(serializers.Serializer):
+    service = serializers.SlugField(required=False, allow_blank=True, default="")
+    region = serializers.CharField(required=False, allow_blank=True, default="", help_text="A region code")
+    state = serializers.ChoiceField(
+        choices=CaseState.choices, required=False, allow_blank=True, default="", help_text="Default: undecided"
+    )
+    sort = serializers.ChoiceField(
+        choices=[QueueSort.AGE, QueueSort.AMOUNT, QueueSort.REGION],
+        required=False,
+        default=QueueSort.AGE,
+        help_text="Oldest first, largest amount first, or by region code",
+    )
+
+    def validate_region(self, value: str) -> str:
+        if value and regions.get(value) is None:
+            raise serializers.ValidationError(_("Not a region code the portal knows."))
+        return value
+
+
+class CaseworkApi(APIView):
+    permission_classes = [Allowed.to("casework.decide")]
+
+
+class CaseQueueApi(CaseworkApi, ListAPIView):
+    """The cases waiting for a decision within my region scope; filter by service, region or state."""
+
+    serializer_class = CaseSummaryOutput
+
+    @extend_schema(tags=["casework"], parameters=[CaseQueueInput])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return Case.objects.none()
+        params = CaseQueueInput(data=self.request.query_params)
+        params.is_valid(raise_exception=True)
+        return case_queue_for(self.request.user, **params.validated_data)
+
+
+class CaseDetailApi(CaseworkApi):
+    """A case with its evidence, criteria and history. Opening it is logged in the person's access log."""
+
+    @extend_schema(tags=["casework"], responses={200: CaseDetailOutput, **ERRORS})
+    def get(self, request, case_id: int):
+        case = case_get_for(request.user, case_id, getattr(request, "request_id", ""), channel=AccessChannel.API)
+        return Response(CaseDetailOutput(case, context=_departments()).data)
+
+
+class CaseDecisionInput(serializers.Serializer):
+    reason_code = serializers.CharField(max_length=40)
+    text = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    version = serializers.IntegerField(min_value=1, help_text="The case version you decided on")
+
+
+DECISION_SCHEMA = {
+    "tags": ["casework"],
+    "request": CaseDecisionInput,
+    "responses": {200: CaseSummaryOutput, 409: ErrorSerializer, **ERRORS},
+}
+
+
+class CaseApproveApi(CaseworkApi):
+    """Approve: above the threshold, a first approval waits for a second, different caseworker.
+    Reasons: `criteria_met`, `criteria_met_after_check`."""
+
+    @extend_schema(**DECISION_SCHEMA)
+    def post(self, request, case_id: int):
+        payload = CaseDecisionInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        case = case_approve(case_id=case_id, actor=request.user, **payload.validated_data)
+        return Response(CaseSummaryOutput(case).data)
+
+
+class CaseRejectApi(CaseworkApi):
+    """Reject with a listed reason (`other` needs the text)."""
+
+    @extend_schema(**DECISION_SCHEMA)
+    def post(self, request, case_id: int):
+        payload = CaseDecisionInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        case = case_reject(case_id=case_id, actor=request.user, **payload.validated_data)
+        return Response(CaseSummaryOutput(case).data)
+
+
+# -- the citizen's own cases ---------------------------------------------------------------------
+
+
+class MyCaseListApi(ListAPIView):
+    """Benefits the portal found for me, newest first, with their state."""
+
+    permission_classes = [Allowed.to("self.manage")]
+    serializer_class = MyCaseOutput
+
+    @extend_schema(tags=["me"])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return Case.objects.none()
+        return cases_of(citizen_of(self.request.user))
+
+
+class MyCaseApi(APIView):
+    """One of my cases: the facts it rests on, the criteria, and what happened when."""
+
+    permission_classes = [Allowed.to("self.manage")]
+
+    @extend_schema(tags=["me"], responses={200: MyCaseDetailOutput, **ERRORS})
+    def get(self, request, case_id: int):
+        case = citizen_case_get(citizen_of(request.user), case_id)
+        return Response(MyCaseDetailOutput(case, context=_departments()).data)
+
+
+class ObjectionApi(APIView):
+    """Object to a decision: the case goes back to a caseworker for a fresh decision."""
+
+    permission_classes = [Allowed.to("self.manage")]
+
+    class ObjectionInput(serializers.Serializer):
+        text = serializers.CharField(max_length=2000, allow_blank=True)
+
+    @extend_schema(tags=["me"], request=ObjectionInput, responses={200: MyCaseDetailOutput, **ERRORS})
+    def post(self, request, case_id: int):
+        payload = self.ObjectionInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        citizen = citizen_of(request.user)
+        case_object(citizen=citizen, case_id=case_id, text=payload.validated_data["text"])
+        return Response(MyCaseDetailOutput(citizen_case_get(citizen, case_id), context=_departments()).data)
+
+
+urlpatterns = [
+    path("casework/cases/", CaseQueueApi.as_view(), name="api-case-queue"),
+    path("casework/cases/<int:case_id>/", CaseDetailApi.as_view(), name="api-case-detail"),
+    path("casework/cases/<int:case_id>/approve/", CaseApproveApi.as_view(), name="api-case-approve"),
+    path("casework/cases/<int:case_id>/reject/", CaseRejectApi.as_view(), name="api-case-reject"),
+    path("me/cases/", MyCaseListApi.as_view(), name="api-me-cases"),
+    path("me/cases/<int:case_id>/", MyCaseApi.as_view(), name="api-me-case"),
+    path("me/cases/<int:case_id>/objection/", ObjectionApi.as_view(), name="api-me-case-objection"),
+]
