@@ -202,7 +202,8 @@ def _people(rows: list[_Row]) -> tuple[dict[str, _Person], int]:
         for number, digest in hashes.items()
         if digest not in known
     ]
-    Citizen.objects.bulk_create(new, batch_size=CHUNK)
+    # Another batch may be creating the same new person at this moment: then its row wins.
+    Citizen.objects.bulk_create(new, batch_size=CHUNK, ignore_conflicts=True)
     if new:
         known.update(found([citizen.resident_id_hash for citizen in new]))
     return {number: known[digest] for number, digest in hashes.items()}, len(new)
