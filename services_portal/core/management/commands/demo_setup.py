@@ -1,10 +1,30 @@
+import datetime
+
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
-DEMO_ADMIN = "admin"
-DEMO_PASSWORD = "admin-demo-2026"  # noqa: S105 - embedded demo only; refused in production below
+from profiles.models import ConsentChannel, Role, User
+from profiles.purposes import Purpose
+from profiles.resident_id import check_character
+from profiles.services.accounts import citizen_for_resident_id, citizen_register
+from profiles.services.consent import consent_grant
+from profiles.services.facts import facts_self_declare
+from services_portal.feeds.services import feed_batch_ingest
+
+DEMO_PASSWORD = "demo-portal-2026"  # noqa: S105 - embedded demo only; refused in production below
+DEMO_STAFF = [
+    # user name, role, region scope, department
+    ("admin", Role.ADMINISTRATOR, "450000", ""),
+    ("caseworker", Role.CASEWORKER, "450100", ""),
+    ("caseworker2", Role.CASEWORKER, "450100", ""),
+    ("counter", Role.COUNTER_STAFF, "450103", ""),
+    ("auditor", Role.AUDITOR, "450000", ""),
+    ("editor", Role.CATALOG_EDITOR, "", ""),
+    ("health-feed", Role.DEPARTMENT_FEED, "", "health"),
+]
+DEMO_PARENT_ID_FIRST_17 = "45010319900315002"
 
 
 class Command(BaseCommand):
@@ -14,9 +34,46 @@ class Command(BaseCommand):
         if settings.PRODUCTION:
             raise CommandError("demo_setup is for the embedded portal only; use catalog_import in production.")
         call_command("catalog_import", str(settings.CATALOG_DATA_FILE), stdout=self.stdout, stderr=self.stderr)
-        user_model = get_user_model()
-        if not user_model.objects.filter(username=DEMO_ADMIN).exists():
-            user_model.objects.create_superuser(DEMO_ADMIN, password=DEMO_PASSWORD, region_scope="450000")
+        staff = {name: self._staff(name, role, scope, department) for name, role, scope, department in DEMO_STAFF}
+        parent_id = DEMO_PARENT_ID_FIRST_17 + check_character(DEMO_PARENT_ID_FIRST_17)
+        self._parent_with_a_newborn(parent_id, staff["health-feed"])
         self.stdout.write(
-            f"Demo ready. Portal: http://127.0.0.1:8000/  Admin: /admin/ as {DEMO_ADMIN} / {DEMO_PASSWORD}"
+            "Demo ready at http://127.0.0.1:8000/ — every demo password is "
+            f"{DEMO_PASSWORD}.\n"
+            f"  citizen: sign in with resident ID {parent_id} (a parent whose baby's birth the health feed\n"
+            "           delivered: see /me/, then /me/cases/ once a caseworker decides)\n"
+            "  staff:   caseworker and caseworker2 (/casework/, the childcare subsidy needs both), auditor\n"
+            "           (/audit/), editor and admin (/admin/), counter"
         )
+
+    def _staff(self, username: str, role: str, scope: str, department: str) -> User:
+        user, created = User.objects.get_or_create(
+            username=username, defaults={"role": role, "region_scope": scope, "department": department}
+        )
+        if created:
+            user.is_superuser = role == Role.ADMINISTRATOR
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        return user
+
+    def _parent_with_a_newborn(self, resident_id: str, health_feed: User) -> None:
+        """A citizen who agreed to data matching, sensitive facts and benefits without applying, and the
+        health department's feed delivering their baby's birth: detection opens a childcare case."""
+        parent = citizen_for_resident_id(resident_id)
+        if parent is None:
+            parent = citizen_register(resident_id=resident_id, name="李华", password=DEMO_PASSWORD)
+            for purpose in Purpose:
+                consent_grant(citizen=parent, purpose=purpose, channel=ConsentChannel.WEB)
+            place = {"region_code": "450103", "hukou_region_code": "450103", "hukou_type": "urban"}
+            facts_self_declare(citizen=parent, values=place)
+        born = timezone.localdate() - datetime.timedelta(days=30)
+        rows = [
+            {
+                "resident_id": resident_id,
+                "fact": "children_birth_dates",
+                "value": [born.isoformat()],
+                "observed_at": born.isoformat(),
+            },
+            {"resident_id": resident_id, "fact": "birth_date", "value": "1990-03-15", "observed_at": "2024-01-01"},
+        ]
+        feed_batch_ingest(account=health_feed, batch_id="DEMO-BIRTH-1", rows=rows)

@@ -1,0 +1,18 @@
+import io
+
+from django.core.management import call_command
+
+from profiles.models import Role, User
+from services_portal.casework.models import Case
+
+
+def test_the_demo_has_staff_a_parent_and_a_case_for_the_caseworkers(db):
+    # when the demo is set up twice
+    out = io.StringIO()
+    call_command("demo_setup", stdout=out, stderr=io.StringIO())
+    call_command("demo_setup", stdout=io.StringIO(), stderr=io.StringIO())
+    # then the staff exist once each, and the parent's childcare case waits in Nanning's queue
+    assert User.objects.filter(role=Role.CASEWORKER, region_scope="450100").count() == 2
+    [case] = Case.objects.all()
+    assert (case.service.code, case.region_code, case.state) == ("gx-childcare-subsidy", "450103", "open")
+    assert "demo-portal-2026" in out.getvalue()
