@@ -6,11 +6,13 @@ from profiles.models import Role, User
 from services_portal.casework.models import Case
 
 
-def test_the_demo_has_staff_a_parent_and_a_case_for_the_caseworkers(db):
+def test_the_demo_has_staff_a_parent_and_a_case_for_the_caseworkers(db, django_capture_on_commit_callbacks):
     # when the demo is set up twice
     out = io.StringIO()
-    call_command("demo_setup", stdout=out, stderr=io.StringIO())
-    call_command("demo_setup", stdout=io.StringIO(), stderr=io.StringIO())
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("demo_setup", stdout=out, stderr=io.StringIO())
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("demo_setup", stdout=io.StringIO(), stderr=io.StringIO())
     # then the staff exist once each, and the parent's childcare case waits in Nanning's queue
     assert User.objects.filter(role=Role.CASEWORKER, region_scope="450100").count() == 2
     [case] = Case.objects.all()
