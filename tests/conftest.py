@@ -21,6 +21,17 @@ def required(variable: str) -> bool:
     return any(os.environ.get(name, "").lower() in {"1", "true", "yes"} for name in ("CI", variable))
 
 
+def postgres_only(reason: str) -> None:
+    """Skip a test that needs PostgreSQL when the suite runs on another database, giving `reason`;
+    fail instead where CI requires PostgreSQL, so that CI cannot pass by skipping it."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        if required("REQUIRE_POSTGRES"):
+            pytest.fail("REQUIRE_POSTGRES is set but the suite runs on " + connection.vendor)
+        pytest.skip(reason)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Throttling counts live in the cache: start every test with none."""

@@ -10,7 +10,7 @@ from services_portal.casework import services as casework_services
 from services_portal.casework.models import Case, CaseAction, CaseState
 from services_portal.casework.services import CaseConflict, case_approve, case_reject
 from services_portal.feeds.services import feed_batch_ingest
-from tests.conftest import required
+from tests.conftest import postgres_only
 from tests.factories import birth_row
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -20,10 +20,7 @@ DECISIONS = {CaseAction.FIRST_APPROVAL, CaseAction.APPROVED, CaseAction.REJECTED
 
 @pytest.fixture(autouse=True)
 def _postgres():
-    if connection.vendor != "postgresql":
-        if required("REQUIRE_POSTGRES"):
-            pytest.fail("REQUIRE_POSTGRES is set but the suite runs on " + connection.vendor)
-        pytest.skip("SQLite has no row locks to race on")
+    postgres_only("SQLite has no row locks to race on")
 
 
 @pytest.fixture

@@ -5,14 +5,13 @@ decision, objects, and the case is back in the queue. Delivering the batch again
 PostgreSQL, with real commits (detection is enqueued on commit, and runs eagerly in tests)."""
 
 import pytest
-from django.db import connection
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from profiles.models import FactValue
 from services_portal.casework.models import Case
 from services_portal.notifications.models import Notification
-from tests.conftest import required
+from tests.conftest import postgres_only
 from tests.factories import birth_row
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,10 +21,7 @@ CHILDCARE = "gx-childcare-subsidy"
 
 @pytest.fixture(autouse=True)
 def _postgres():
-    if connection.vendor != "postgresql":
-        if required("REQUIRE_POSTGRES"):
-            pytest.fail("REQUIRE_POSTGRES is set but the suite runs on " + connection.vendor)
-        pytest.skip("the end-to-end path runs on PostgreSQL, as in production")
+    postgres_only("the end-to-end path runs on PostgreSQL, as in production")
 
 
 def token_client(user, language: str = "zh-hans") -> APIClient:

@@ -10,14 +10,11 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
-from tests.conftest import required
+from tests.conftest import postgres_only, required
 
 
 def test_the_database_is_postgresql_when_ci_requires_it(db):
-    if connection.vendor != "postgresql":
-        if required("REQUIRE_POSTGRES"):
-            pytest.fail("REQUIRE_POSTGRES is set but the suite runs on " + connection.vendor)
-        pytest.skip("runs on SQLite locally; CI runs the same suite on PostgreSQL")
+    postgres_only("runs on SQLite locally; CI runs the same suite on PostgreSQL")
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         assert cursor.fetchone()[0]

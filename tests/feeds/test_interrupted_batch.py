@@ -23,7 +23,7 @@ from profiles.resident_id import check_character, resident_id_hash, resident_id_
 from services_portal.casework.models import Case
 from services_portal.feeds.models import FeedBatch, FeedRowRejection
 from services_portal.feeds.services import feed_batch_ingest
-from tests.conftest import ROOT, required
+from tests.conftest import ROOT, postgres_only
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -51,10 +51,7 @@ print("committed", flush=True)
 
 @pytest.fixture(autouse=True)
 def _postgres():
-    if connection.vendor != "postgresql":
-        if required("REQUIRE_POSTGRES"):
-            pytest.fail("REQUIRE_POSTGRES is set but the suite runs on " + connection.vendor)
-        pytest.skip("needs a database a second process can write to while this one watches")
+    postgres_only("needs a database a second process can write to while this one watches")
 
 
 def numbers(count: int) -> list[str]:

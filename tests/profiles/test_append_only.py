@@ -8,16 +8,13 @@ from profiles.models import AccessChannel, AccessLogEntry, AccessPurpose, Consen
 from profiles.purposes import Purpose
 from profiles.services.access import access_record
 from profiles.services.consent import consent_grant
-from tests.conftest import required
+from tests.conftest import postgres_only
 from tests.factories import StaffFactory
 
 
 @pytest.fixture
 def postgres(db):
-    if connection.vendor != "postgresql":
-        if required("REQUIRE_POSTGRES"):
-            pytest.fail("REQUIRE_POSTGRES is set but the suite runs on " + connection.vendor)
-        pytest.skip("the append-only triggers are PostgreSQL's; SQLite relies on the code having no such path")
+    postgres_only("the append-only triggers are PostgreSQL's; SQLite relies on the code having no such path")
 
 
 @pytest.fixture
