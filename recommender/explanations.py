@@ -54,6 +54,7 @@ class Recommendation:
     sources: tuple[Source, ...]
     reasons: tuple[Reason, ...]
     eligible: bool  # True: every criterion met; False: none failed but some fact is missing ("maybe")
+    missing_facts: tuple[str, ...] = ()  # labels of the facts that would settle a "maybe"
 
 
 class Fallback(StrEnum):

@@ -159,6 +159,8 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
+# Uploaded and generated files: the recommender's model artifacts. Never served to the public.
+MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media"))
 
 # Redis carries the Celery broker, the Channels layer and the cache when it is configured.
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -185,7 +187,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "services_portal.casework.tasks.detect_sweep",
         "schedule": env.int("DETECT_SWEEP_SECONDS", default=24 * 60 * 60),
     },
+    "recommender-train": {
+        "task": "recommender.tasks.train",
+        "schedule": env.int("RECOMMENDER_TRAIN_SECONDS", default=7 * 24 * 60 * 60),
+    },
+    "recommender-score-population": {
+        "task": "recommender.tasks.score_population",
+        "schedule": env.int("RECOMMENDER_SCORE_SECONDS", default=24 * 60 * 60),
+    },
 }
+# People per batch-scoring task: the same chunks run on one worker or many.
+RECOMMENDER_SCORE_CHUNK = env.int("RECOMMENDER_SCORE_CHUNK", default=2000)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

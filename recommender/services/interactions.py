@@ -114,8 +114,9 @@ def interactions_import(*, rows: Iterable[Mapping[str, Any]]) -> ImportResult:
     services = dict(ServiceItem.objects.filter(is_published=True).values_list("code", "id"))
     citizen_ids = {row.get("citizen") for row in rows}
     known_people = set(
-        Citizen.objects.filter(pk__in=[i for i in citizen_ids if isinstance(i, int)], erased_at__isnull=True)
-        .values_list("pk", flat=True)
+        Citizen.objects.filter(
+            pk__in=[i for i in citizen_ids if isinstance(i, int)], erased_at__isnull=True
+        ).values_list("pk", flat=True)
     )
     result = ImportResult()
     accepted = []

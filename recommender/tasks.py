@@ -1,0 +1,40 @@
+"""Celery tasks of the recommender: thin, idempotent, ids in and out."""
+
+from celery import shared_task
+from django.conf import settings
+
+
+@shared_task(acks_late=True)
+def train(activate: bool = True) -> int:
+    """Train, evaluate and (when no worse) serve a new model; scheduled on beat and run on demand."""
+    from recommender.services.training import model_train
+
+    outcome = model_train(activate=activate)
+    if outcome.served:
+        score_population.delay()
+    return outcome.model.version
+
+
+@shared_task(acks_late=True)
+def score_chunk(model_id: int, citizen_ids: list[int]) -> int:
+    from recommender.services.scoring import scores_store
+
+    return scores_store(model_id=model_id, citizen_ids=citizen_ids)
+
+
+@shared_task
+def score_population() -> int:
+    """Score everyone who allows personalisation with the serving model, as chunks any number of
+    workers share. Scoring a chunk twice stores the same list twice: no harm."""
+    from profiles.purposes import Purpose
+    from profiles.selectors import citizen_ids_with_consent
+    from recommender.models import ModelStatus, RecommenderModel
+
+    model = RecommenderModel.objects.filter(status=ModelStatus.ACTIVE).first()
+    if model is None:
+        return 0
+    ids = citizen_ids_with_consent(Purpose.PERSONALISATION)
+    chunk = settings.RECOMMENDER_SCORE_CHUNK
+    for start in range(0, len(ids), chunk):
+        score_chunk.delay(model.pk, ids[start : start + chunk])
+    return len(ids)

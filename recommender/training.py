@@ -1,0 +1,154 @@
+"""Fitting the models: implicit's ALS on interactions, LightFM on interactions with user and item
+features, and regional popularity; together they make one Artifact."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from implicit.cpu.als import AlternatingLeastSquares
+from lightfm import LightFM
+from scipy import sparse
+from threadpoolctl import threadpool_limits
+
+from recommender.artifact import Artifact
+from recommender.features import (
+    UNKNOWN,
+    CatalogIndex,
+    People,
+    item_feature_matrix,
+    item_feature_names,
+    user_feature_matrix,
+    user_feature_names,
+)
+from recommender.scoring import DEFAULT_BLEND
+from services_portal.reference import regions
+
+
+@dataclass(frozen=True)
+class TrainingParameters:
+    als_factors: int = 32
+    als_iterations: int = 15
+    als_regularization: float = 0.05
+    als_alpha: float = 2.0
+    lightfm_components: int = 32
+    lightfm_epochs: int = 15
+    lightfm_learning_rate: float = 0.05
+    lightfm_alpha: float = 1e-6
+    window_days: int = 365
+    holdout_days: int = 14
+    k: int = 10
+    seed: int = 20261123
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> TrainingParameters:
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{key: value for key, value in values.items() if key in known})
+
+
+@dataclass
+class Timings:
+    als_seconds: float = 0.0
+    lightfm_seconds: float = 0.0
+
+
+def als_fit(positives: sparse.csr_array, parameters: TrainingParameters) -> np.ndarray:
+    """Item factors learnt from the (people, items) confidence matrix."""
+    model = AlternatingLeastSquares(
+        factors=parameters.als_factors,
+        iterations=parameters.als_iterations,
+        regularization=parameters.als_regularization,
+        alpha=parameters.als_alpha,
+        random_state=parameters.seed,
+    )
+    # ALS is many small solves: threads in BLAS only fight over the cores implicit already uses.
+    with threadpool_limits(limits=1, user_api="blas"):
+        model.fit(sparse.csr_matrix(positives), show_progress=False)
+    return np.asarray(model.item_factors, dtype=np.float32)
+
+
+def lightfm_fit(
+    positives: sparse.csr_array,
+    user_features: sparse.csr_array,
+    item_features: sparse.csr_array,
+    parameters: TrainingParameters,
+) -> LightFM:
+    model = LightFM(
+        no_components=parameters.lightfm_components,
+        loss="warp",
+        learning_rate=parameters.lightfm_learning_rate,
+        user_alpha=parameters.lightfm_alpha,
+        item_alpha=parameters.lightfm_alpha,
+        random_state=parameters.seed,
+    )
+    liked = sparse.coo_matrix((positives > 0).astype(np.float32))
+    # LightFM's Cython loops take 32-bit indices; SciPy may hand out 64-bit ones.
+    interactions = sparse.coo_matrix(
+        (liked.data, (liked.row.astype(np.int32), liked.col.astype(np.int32))), shape=liked.shape
+    )
+    model.fit(
+        interactions,
+        user_features=sparse.csr_matrix(user_features),
+        item_features=sparse.csr_matrix(item_features),
+        epochs=parameters.lightfm_epochs,
+        num_threads=1,
+    )
+    return model
+
+
+def popularity_fit(people: People) -> tuple[list[str], np.ndarray]:
+    """Share of positive interactions per service, per city and for the whole province."""
+    cities = sorted(r.code[:4] for r in regions.all_regions() if r.level == "city")
+    weights = people.positives.tocsr()
+    counts = np.zeros((len(cities) + 1, weights.shape[1]))
+    row_of = {city: i for i, city in enumerate(cities)}
+    per_person = np.asarray((weights > 0).astype(np.float64).todense())
+    for person, prefecture in enumerate(people.prefecture):
+        if prefecture != UNKNOWN and prefecture in row_of:
+            counts[row_of[prefecture]] += per_person[person]
+    counts[-1] = per_person.sum(axis=0)
+    # A city with little data leans on the province: add the province's shares as a prior of 20 people.
+    province = counts[-1] / max(counts[-1].sum(), 1.0)
+    smoothed = counts[:-1] + 20 * province
+    shares = np.vstack([smoothed / smoothed.sum(axis=1, keepdims=True), province[None, :]])
+    return cities, shares.astype(np.float32)
+
+
+def artifact_fit(people: People, index: CatalogIndex, parameters: TrainingParameters) -> tuple[Artifact, Timings]:
+    """Fit every model on `people`'s interactions; only people with some positive interaction teach."""
+    learners = np.flatnonzero(people.positive_count > 0)
+    positives = people.positives[learners]
+    timings = Timings()
+    started = time.perf_counter()
+    item_factors = als_fit(positives, parameters)
+    timings.als_seconds = time.perf_counter() - started
+
+    user_names = user_feature_names(index)
+    item_names = item_feature_names(index)
+    item_features = item_feature_matrix(index, item_names)
+    learner_people = people.subset(learners)
+    started = time.perf_counter()
+    lightfm = lightfm_fit(positives, user_feature_matrix(learner_people, user_names), item_features, parameters)
+    timings.lightfm_seconds = time.perf_counter() - started
+    item_biases, item_embeddings = lightfm.get_item_representations(sparse.csr_matrix(item_features))
+    cities, popularity = popularity_fit(people)
+    artifact = Artifact(
+        item_codes=list(index.codes),
+        als_item_factors=item_factors,
+        als_regularization=parameters.als_regularization,
+        als_alpha=parameters.als_alpha,
+        lightfm_user_features=user_names,
+        lightfm_user_embeddings=np.asarray(lightfm.user_embeddings, dtype=np.float32),
+        lightfm_user_biases=np.asarray(lightfm.user_biases, dtype=np.float32),
+        lightfm_item_embeddings=np.asarray(item_embeddings, dtype=np.float32),
+        lightfm_item_biases=np.asarray(item_biases, dtype=np.float32),
+        popularity_prefectures=cities,
+        popularity=popularity,
+        blend={str(source): weight for source, weight in DEFAULT_BLEND.items()},
+    )
+    return artifact, timings
