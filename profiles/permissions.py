@@ -28,6 +28,9 @@ POLICY: dict[str, frozenset[Role]] = {
     "casework.decide": frozenset({Role.CASEWORKER}),
     "catalog.edit": frozenset({Role.CATALOG_EDITOR, Role.ADMINISTRATOR}),
     "feed.deliver": frozenset({Role.DEPARTMENT_FEED}),
+    # the recommender's model registry and evaluations: auditors read, administrators train and serve
+    "recommender.read": frozenset({Role.AUDITOR, Role.ADMINISTRATOR}),
+    "recommender.manage": frozenset({Role.ADMINISTRATOR}),
 }
 
 

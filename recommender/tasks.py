@@ -1,15 +1,23 @@
 """Celery tasks of the recommender: thin, idempotent, ids in and out."""
 
+import logging
+
 from celery import shared_task
 from django.conf import settings
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True)
 def train(activate: bool = True) -> int:
     """Train, evaluate and (when no worse) serve a new model; scheduled on beat and run on demand."""
-    from recommender.services.training import model_train
+    from recommender.services.training import NotEnoughData, model_train
 
-    outcome = model_train(activate=activate)
+    try:
+        outcome = model_train(activate=activate)
+    except NotEnoughData as error:
+        logger.warning("no model trained: %s", error.message)
+        return 0
     if outcome.served:
         score_population.delay()
     return outcome.model.version

@@ -38,6 +38,12 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Model artifacts and other files a test writes stay in its own directory."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
 @pytest.fixture(scope="session")
 def catalog_data():
     return catalog_file_read(settings.CATALOG_DATA_FILE)

@@ -60,7 +60,16 @@ def consent_withdraw(
     if purpose == Purpose.SENSITIVE_FACTS:
         sensitive = [key for key, fact in FACTS.items() if fact.sensitivity == Sensitivity.SENSITIVE]
         FactValue.objects.filter(Q(citizen=citizen) | Q(citizen__guardian=citizen), key__in=sensitive).delete()
+    if purpose == Purpose.PERSONALISATION:
+        _scored_lists_forget(citizen)
     return event
+
+
+def _scored_lists_forget(citizen: Citizen) -> None:
+    """What batch scoring learnt of the person (and their wards) goes when personalisation stops."""
+    from recommender.models import ScoredList
+
+    ScoredList.objects.filter(Q(citizen=citizen) | Q(citizen__guardian=citizen)).delete()
 
 
 @transaction.atomic
@@ -68,4 +77,6 @@ def personalisation_set(*, citizen: Citizen, enabled: bool) -> Citizen:
     """The personalisation switch. Turning it on does not grant consent: both must allow it."""
     citizen.personalisation_enabled = enabled
     citizen.save(update_fields=["personalisation_enabled"])
+    if not enabled:
+        _scored_lists_forget(citizen)
     return citizen
