@@ -263,7 +263,10 @@ def citizen_export(citizen: Citizen) -> dict[str, Any]:
     """Everything the portal holds on the citizen, as JSON-ready data: the right of access (PIPL
     art. 45). Every fact value held, current or past, with its provenance, including sensitive ones
     the portal may not use without consent (marked `in_use: false`); the life-event tags and why;
-    the consent ledger; and the access log about them. Labels are in the active language."""
+    the consent ledger; the access log about them; and what they did with services (the interactions
+    the recommender learns from). Labels are in the active language."""
+    from recommender.models import Interaction
+
     departments = department_names()
     in_use = fact_values_current(citizen)
 
@@ -345,5 +348,17 @@ def citizen_export(citizen: Citizen) -> dict[str, Any]:
                 "channel_label": entry.get_channel_display(),
             }
             for entry in access_log_about(citizen)
+        ],
+        "interactions": [
+            {
+                "service": interaction.service.code,
+                "service_name": interaction.service.name,
+                "kind": interaction.kind,
+                "kind_label": interaction.get_kind_display(),
+                "channel": interaction.channel,
+                "channel_label": interaction.get_channel_display(),
+                "occurred_at": _iso(interaction.occurred_at),
+            }
+            for interaction in Interaction.objects.filter(citizen=citizen).select_related("service")
         ],
     }

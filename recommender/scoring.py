@@ -20,7 +20,7 @@ from recommender.features import ELIGIBLE, MAYBE, NOT_ELIGIBLE, CatalogIndex, Pe
 
 # Rules: a service of one of the person's life events comes first, then those they fully qualify for.
 LIFE_EVENT_SCORE, ELIGIBLE_SCORE, MAYBE_SCORE = 1.0, 0.5, 0.2
-DEFAULT_BLEND = {Source.RULES: 0.6, Source.ALS: 1.0, Source.LIGHTFM: 1.0, Source.POPULARITY: 0.2}
+DEFAULT_BLEND = {Source.RULES: 0.6, Source.ALS: 1.0, Source.LIGHTFM: 1.0, Source.POPULARITY: 0.1}
 # ALS learns a person from their own interactions; with one or two it knows little.
 ALS_FULL_TRUST_AT = 5
 MAX_PER_DEPARTMENT = 3

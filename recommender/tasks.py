@@ -36,12 +36,13 @@ def score_population() -> int:
     workers share. Scoring a chunk twice stores the same list twice: no harm."""
     from profiles.purposes import Purpose
     from profiles.selectors import citizen_ids_with_consent
+    from recommender.features import personalised_ids
     from recommender.models import ModelStatus, RecommenderModel
 
     model = RecommenderModel.objects.filter(status=ModelStatus.ACTIVE).first()
     if model is None:
         return 0
-    ids = citizen_ids_with_consent(Purpose.PERSONALISATION)
+    ids = sorted(personalised_ids(citizen_ids_with_consent(Purpose.PERSONALISATION)))
     chunk = settings.RECOMMENDER_SCORE_CHUNK
     for start in range(0, len(ids), chunk):
         score_chunk.delay(model.pk, ids[start : start + chunk])

@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("services_portal.feeds.api")),
     path("", include("services_portal.casework.api")),
     path("", include("services_portal.notifications.api")),
+    path("", include("recommender.api")),
 ]
 
 urlpatterns = [
@@ -16,6 +17,7 @@ urlpatterns = [
     path("", include("profiles.urls")),
     path("", include("services_portal.casework.urls")),
     path("", include("services_portal.notifications.urls")),
+    path("", include("recommender.urls")),
     path("services/", include("services_portal.catalog.urls")),
     path("screener/", include("services_portal.screener.urls")),
     path("display/", include("accessibility.urls")),

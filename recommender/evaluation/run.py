@@ -135,8 +135,25 @@ def evaluation_build(
     )
 
 
+def hybrid_ndcg_per_person(evaluation: Evaluation) -> np.ndarray:
+    return next(method.per_user["ndcg"] for method in evaluation.methods if method.name == HYBRID)
+
+
 def hybrid_ndcg(evaluation: Evaluation) -> float:
-    """The figure a new model must not fall below; 0 when nobody did anything after the cut."""
-    ndcg = next(method.per_user["ndcg"] for method in evaluation.methods if method.name == HYBRID)
+    """The hybrid's mean NDCG@k; 0 when nobody did anything after the cut."""
+    ndcg = hybrid_ndcg_per_person(evaluation)
     judged = ndcg[~np.isnan(ndcg)]
     return float(judged.mean()) if len(judged) else 0.0
+
+
+def clearly_worse(new: np.ndarray, serving: np.ndarray) -> tuple[bool, float, float]:
+    """Whether the new model is worse than the serving one beyond chance, on the same people: the mean
+    of the paired differences is more than two standard errors below zero. Returns it with the mean
+    difference and its standard error. Two fits on the same data differ a little by chance alone."""
+    judged = ~np.isnan(new) & ~np.isnan(serving)
+    differences = new[judged] - serving[judged]
+    if len(differences) < 2:
+        return False, 0.0, 0.0
+    mean = float(differences.mean())
+    standard_error = float(differences.std(ddof=1) / np.sqrt(len(differences)))
+    return mean < -2 * standard_error, mean, standard_error

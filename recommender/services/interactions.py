@@ -71,7 +71,17 @@ def _service_published(code: str) -> ServiceItem:
     return service
 
 
-@transaction.atomic
+def _checked(
+    *, service_code: str, kind: str, channel: str, occurred_at: datetime.datetime | None
+) -> tuple[ServiceItem, datetime.datetime]:
+    now = timezone.now()
+    _check_kind(kind)
+    _check_channel(channel)
+    occurred_at = occurred_at or now
+    _check_moment(occurred_at, now)
+    return _service_published(service_code), occurred_at
+
+
 def interaction_record(
     *,
     citizen: Citizen,
@@ -81,12 +91,7 @@ def interaction_record(
     occurred_at: datetime.datetime | None = None,
 ) -> Interaction:
     """Record one interaction; refuses an unknown service, kind or channel and a time in the future."""
-    now = timezone.now()
-    _check_kind(kind)
-    _check_channel(channel)
-    occurred_at = occurred_at or now
-    _check_moment(occurred_at, now)
-    service = _service_published(service_code)
+    service, occurred_at = _checked(service_code=service_code, kind=kind, channel=channel, occurred_at=occurred_at)
     return Interaction.objects.create(
         citizen=citizen, service=service, kind=kind, channel=channel, occurred_at=occurred_at
     )
@@ -150,12 +155,23 @@ def interactions_import(*, rows: Iterable[Mapping[str, Any]]) -> ImportResult:
     return result
 
 
-def interaction_observe(*, citizen: Citizen, service_code: str, kind: str, channel: str) -> Interaction | None:
+def interaction_observe(
+    *,
+    citizen: Citizen,
+    service_code: str,
+    kind: str,
+    channel: str,
+    occurred_at: datetime.datetime | None = None,
+) -> Interaction | None:
     """What the portal records as a person uses it. Views, saves and applications are kept only while
     the person allows personalisation (their activity is not collected otherwise); a dismissal or
-    "not relevant" is always kept, because it is the person's wish that the list must honour."""
+    "not relevant" is always kept, because it is the person's wish that the list must honour. Bad
+    input is refused either way."""
     from profiles.selectors import personalisation_allowed
 
+    service, occurred_at = _checked(service_code=service_code, kind=kind, channel=channel, occurred_at=occurred_at)
     if kind not in NEGATIVE_KINDS and not personalisation_allowed(citizen):
         return None
-    return interaction_record(citizen=citizen, service_code=service_code, kind=kind, channel=channel)
+    return Interaction.objects.create(
+        citizen=citizen, service=service, kind=kind, channel=channel, occurred_at=occurred_at
+    )

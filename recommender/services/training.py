@@ -6,6 +6,7 @@ import datetime
 import logging
 from dataclasses import dataclass
 
+import numpy as np
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max
@@ -14,7 +15,14 @@ from django.utils.translation import gettext as _
 
 from recommender.artifact import Artifact, ArtifactBroken, checksum_of
 from recommender.evaluation.report import Evaluation, evaluation_summary
-from recommender.evaluation.run import HoldOut, evaluation_build, holdout_build, hybrid_ndcg
+from recommender.evaluation.run import (
+    HoldOut,
+    clearly_worse,
+    evaluation_build,
+    holdout_build,
+    hybrid_ndcg,
+    hybrid_ndcg_per_person,
+)
 from recommender.features import CatalogIndex, catalog_index
 from recommender.models import ModelStatus, RecommenderModel
 from recommender.training import Timings, TrainingParameters, artifact_fit
@@ -46,9 +54,9 @@ def artifact_load(model: RecommenderModel) -> Artifact:
     return Artifact.from_bytes(content, checksum=model.checksum)
 
 
-def _active_score_on(holdout, evaluation_k: int, index) -> float | None:
-    """The serving model's NDCG on the new hold-out, when it can be measured fairly: same catalog,
-    and it never saw the hold-out (its own data ends before the new cut)."""
+def _serving_ndcg_on(holdout: HoldOut, k: int, index: CatalogIndex) -> np.ndarray | None:
+    """The serving model's per-person NDCG on the new hold-out, when it can be measured fairly: same
+    catalog, and it never saw the hold-out (its own data ends before the new cut)."""
     active = RecommenderModel.objects.filter(status=ModelStatus.ACTIVE).first()
     if active is None or active.window_end > holdout.cut:
         return None
@@ -59,8 +67,7 @@ def _active_score_on(holdout, evaluation_k: int, index) -> float | None:
         return None
     if artifact.item_codes != list(index.codes):
         return None
-    evaluation = evaluation_build(holdout, artifact, index, k=evaluation_k, description={})
-    return hybrid_ndcg(evaluation)
+    return hybrid_ndcg_per_person(evaluation_build(holdout, artifact, index, k=k, description={}))
 
 
 @dataclass
@@ -117,7 +124,10 @@ def model_train(
     evaluation = evaluation_build(holdout, artifact, index, k=parameters.k, description=fitted.description)
     summary = evaluation_summary(evaluation)
     score = hybrid_ndcg(evaluation)
-    serving_score = _active_score_on(holdout, parameters.k, index)
+    serving = _serving_ndcg_on(holdout, parameters.k, index)
+    worse, difference, standard_error = (
+        clearly_worse(hybrid_ndcg_per_person(evaluation), serving) if serving is not None else (False, 0.0, 0.0)
+    )
     content = artifact.to_bytes()
     model = RecommenderModel(
         version=version,
@@ -127,7 +137,13 @@ def model_train(
         parameters=parameters.as_dict(),
         metrics={
             f"ndcg@{parameters.k}": score,
-            "serving_model_ndcg_on_this_holdout": serving_score,
+            "serving_model": None
+            if serving is None
+            else {
+                f"ndcg@{parameters.k}": float(np.nanmean(serving)) if (~np.isnan(serving)).any() else 0.0,
+                "paired_difference": difference,
+                "standard_error": standard_error,
+            },
             "als_seconds": timings.als_seconds,
             "lightfm_seconds": timings.lightfm_seconds,
             "summary": summary,
@@ -140,9 +156,12 @@ def model_train(
     model.save()
     served = False
     if activate:
-        if serving_score is not None and score < serving_score:
+        if worse:
             model.status = ModelStatus.REJECTED
-            model.note = f"NDCG@{parameters.k} {score:.4f} is below the serving model's {serving_score:.4f}"
+            model.note = (
+                f"NDCG@{parameters.k} is below the serving model's on the same people by {-difference:.4f} "
+                f"(standard error {standard_error:.4f})"
+            )
             model.save(update_fields=["status", "note"])
         else:
             model_activate(model_id=model.pk)

@@ -2,6 +2,9 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from profiles.selectors import citizen_signed_in
+from recommender.models import InteractionChannel, InteractionKind
+from recommender.services.interactions import interaction_observe
 from services_portal.catalog.forms import ServiceFilterForm
 from services_portal.catalog.selectors import bundle_get, service_get, service_list
 
@@ -23,7 +26,14 @@ def service_list_page(request: HttpRequest) -> HttpResponse:
 
 
 def service_detail_page(request: HttpRequest, code: str) -> HttpResponse:
-    return render(request, "catalog/service_detail.html", {"service": service_get(code=code)})
+    service = service_get(code=code)
+    citizen = citizen_signed_in(request.user)
+    if citizen is not None:
+        # A view is implicit feedback for the recommender; kept only while the person allows personalisation.
+        interaction_observe(
+            citizen=citizen, service_code=service.code, kind=InteractionKind.VIEW, channel=InteractionChannel.WEB
+        )
+    return render(request, "catalog/service_detail.html", {"service": service, "citizen": citizen})
 
 
 def bundle_detail_page(request: HttpRequest, code: str) -> HttpResponse:

@@ -1,0 +1,254 @@
+"""Training, the registry, batch scoring and serving, on a small simulated province."""
+
+import datetime
+import io
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import override
+
+from profiles.models import Citizen, ConsentChannel, Role
+from profiles.purposes import Purpose
+from profiles.services.consent import consent_withdraw, personalisation_set
+from recommender import training
+from recommender.explanations import ReasonKind, Source
+from recommender.features import personalised_ids
+from recommender.models import Interaction, ModelStatus, RecommenderModel, ScoredList
+from recommender.selectors import recommendations_for
+from recommender.services.training import model_evaluate, model_train
+from recommender.serving import served_forget
+from recommender.simulator import population_simulate
+from recommender.tasks import score_population
+from tests.factories import StaffFactory
+
+NOW = datetime.datetime(2026, 11, 1, 10, 0, tzinfo=datetime.UTC)
+HOLDOUT = datetime.timedelta(days=training.TrainingParameters.holdout_days)
+
+
+def ndcg(evaluation, name: str, mask=None) -> float:
+    method = next(m for m in evaluation.methods if m.name == name)
+    values = method.per_user["ndcg"] if mask is None else method.per_user["ndcg"][mask]
+    return float(np.nanmean(values))
+
+
+@pytest.fixture(autouse=True)
+def _nothing_loaded():
+    served_forget()
+    yield
+    served_forget()
+
+
+@pytest.fixture
+def province(catalog):
+    population_simulate(people=1500, seed=7, now=NOW)
+
+
+@pytest.fixture
+def trained(province):
+    """The first model, trained two weeks before the end of the data: the next one has a hold-out to be judged on."""
+    return model_train(now=NOW - HOLDOUT).model
+
+
+def active_citizen() -> Citizen:
+    """A simulated person who allows personalisation and has used several services."""
+    allowed = personalised_ids(Citizen.objects.values_list("pk", flat=True))
+    counts: dict[int, int] = {}
+    for citizen_id in Interaction.objects.filter(kind="apply").values_list("citizen_id", flat=True):
+        counts[citizen_id] = counts.get(citizen_id, 0) + 1
+    busiest = max((c for c in counts if c in allowed), key=lambda c: (counts[c], c))
+    return Citizen.objects.get(pk=busiest)
+
+
+def test_the_hybrid_beats_both_baselines_overall_and_for_people_new_to_the_portal(catalog):
+    # given a simulated province
+    population_simulate(people=4000, seed=11, now=NOW)
+
+    # when the models are fitted before the cut and judged after it
+    evaluation = model_evaluate(now=NOW)
+
+    # then the hybrid ranks better than popularity and than the rules alone, also in the cold-start slice
+    cold = evaluation.cold_start
+    assert cold.sum() >= 20
+    for baseline in ("popularity", "rules only"):
+        assert ndcg(evaluation, "hybrid") > ndcg(evaluation, baseline)
+        assert ndcg(evaluation, "hybrid", cold) > ndcg(evaluation, baseline, cold)
+    assert set(evaluation.groups) == {"age band", "region", "online/offline", "disability"}
+
+
+def test_training_registers_a_versioned_model_with_its_data_window_and_metrics_and_serves_it(trained):
+    # then
+    assert trained.version == 1
+    assert trained.status == ModelStatus.ACTIVE
+    assert trained.window_end == NOW - 2 * HOLDOUT
+    assert trained.holdout_end == NOW - HOLDOUT
+    assert trained.parameters["als_factors"] == training.TrainingParameters.als_factors
+    assert len(trained.checksum) == 64
+    assert trained.artifact.name.endswith("model-v1.npz")
+    summary = trained.metrics["summary"]
+    assert trained.metrics["ndcg@10"] == pytest.approx(summary["methods"]["hybrid"]["overall"]["ndcg"])
+    assert summary["methods"]["hybrid"]["groups"]["age band"]["largest_gap"]["ndcg"] is not None
+    assert trained.people_count > 100
+    assert trained.interaction_count > 1000
+
+
+def test_a_person_s_list_blends_the_models_and_says_why_in_their_language(trained):
+    # given
+    person = active_citizen()
+
+    # when
+    for_you = recommendations_for(person)
+    with override("en"):
+        in_english = recommendations_for(person)
+
+    # then the serving model ranks, and every item carries reasons
+    assert for_you.personalised and for_you.model_version == 1 and for_you.fallback is None
+    assert len(for_you.items) == 10
+    assert all(item.reasons for item in for_you.items)
+    sources = {source for item in for_you.items for source in item.sources}
+    assert {Source.ALS, Source.LIGHTFM} <= sources
+    collaborative = [r for item in for_you.items for r in item.reasons if r.kind == ReasonKind.COLLABORATIVE]
+    assert collaborative and all(r.services for r in collaborative)
+    done = set(
+        Interaction.objects.filter(citizen=person, kind__in=["apply", "complete"]).values_list(
+            "service__code", flat=True
+        )
+    )
+    assert not done & {item.service.code for item in for_you.items}
+    assert {service.code for service in collaborative[0].services} <= set(
+        Interaction.objects.filter(citizen=person).values_list("service__code", flat=True)
+    )
+    english = [r.text for item in in_english.items for r in item.reasons]
+    chinese = [r.text for item in for_you.items for r in item.reasons]
+    assert any(text.startswith("People who used") for text in english)
+    assert not any(text.startswith("People who used") for text in chinese)
+
+
+def test_a_worse_model_is_kept_out_of_serving(trained, monkeypatch):
+    # given a second training, two weeks on, whose blend turns LightFM's ranking upside down
+    fit = training.artifact_fit
+
+    def upside_down(*args, **kwargs):
+        artifact, timings = fit(*args, **kwargs)
+        artifact.blend = {Source.LIGHTFM.value: -1.0}
+        return artifact, timings
+
+    monkeypatch.setattr("recommender.services.training.artifact_fit", upside_down)
+
+    # when
+    second = model_train(now=NOW).model
+
+    # then it is registered but not served; the first model serves on
+    assert second.status == ModelStatus.REJECTED
+    assert "below the serving model" in second.note
+    assert second.metrics["serving_model"]["ndcg@10"] > second.metrics["ndcg@10"]
+    assert second.metrics["serving_model"]["paired_difference"] < 0
+    assert RecommenderModel.objects.get(status=ModelStatus.ACTIVE).version == 1
+
+
+def test_a_better_or_equal_model_replaces_the_serving_one_atomically(trained):
+    # when the training two weeks on does as well
+    second = model_train(now=NOW).model
+
+    # then exactly one model serves, and it is the new one
+    assert second.status == ModelStatus.ACTIVE
+    assert list(RecommenderModel.objects.values_list("version", "status").order_by("version")) == [
+        (1, ModelStatus.RETIRED),
+        (2, ModelStatus.ACTIVE),
+    ]
+    assert recommendations_for(active_citizen()).model_version == 2
+
+
+def test_people_who_withdrew_personalisation_are_left_out_of_the_next_training(province):
+    # given two active people who stop personalisation, one by consent and one by the switch
+    allowed = sorted(personalised_ids(Interaction.objects.values_list("citizen_id", flat=True).distinct()))
+    withdrawn, switched_off = Citizen.objects.get(pk=allowed[0]), Citizen.objects.get(pk=allowed[1])
+    consent_withdraw(citizen=withdrawn, purpose=Purpose.PERSONALISATION, channel=ConsentChannel.WEB)
+    personalisation_set(citizen=switched_off, enabled=False)
+
+    # when
+    model = model_train(now=NOW).model
+
+    # then neither is counted among the people the model learnt from
+    assert model.people_count == len(allowed) - 2
+    assert recommendations_for(withdrawn).personalised is False
+
+
+def test_batch_scoring_runs_in_chunks_and_serving_reads_the_stored_list(trained, settings):
+    # given small chunks, so several tasks share the population
+    settings.RECOMMENDER_SCORE_CHUNK = 100
+    allowed = personalised_ids(Citizen.objects.values_list("pk", flat=True))
+
+    # when
+    queued = score_population.delay().get()
+
+    # then everyone who allows personalisation has a stored list from the serving model
+    assert queued == len(allowed)
+    assert ScoredList.objects.count() == len(allowed)
+    assert set(ScoredList.objects.values_list("model__version", flat=True)) == {1}
+    person = active_citizen()
+    stored = ScoredList.objects.get(citizen=person)
+    assert [item["service"] for item in stored.items[:3]] == [
+        item.service.code for item in recommendations_for(person).items[:3]
+    ]
+
+    # and when the stored list, newer than anything the person did, puts its last item first
+    stored.items[-1]["sources"][Source.RULES.value] = 100.0
+    stored.scored_at = timezone.now()
+    stored.save()
+
+    # then serving follows the stored scores rather than scoring again
+    assert recommendations_for(person).items[0].service.code == stored.items[-1]["service"]
+
+
+def test_withdrawing_personalisation_forgets_the_stored_list(trained):
+    score_population.delay()
+    person = active_citizen()
+    assert ScoredList.objects.filter(citizen=person).exists()
+
+    consent_withdraw(citizen=person, purpose=Purpose.PERSONALISATION, channel=ConsentChannel.WEB)
+
+    assert not ScoredList.objects.filter(citizen=person).exists()
+
+
+def test_the_evaluation_command_writes_a_report_with_charts(province, tmp_path):
+    # when
+    out = io.StringIO()
+    call_command("recommender_evaluate", "--out", str(tmp_path), stdout=out)
+
+    # then
+    report = (tmp_path / "report.md").read_text()
+    assert "hybrid" in out.getvalue() and "rules only" in out.getvalue()
+    assert "| popularity |" in report
+    assert "Largest gap" in report or "largest gap" in report
+    charts = list(tmp_path.glob("*.png"))
+    assert len(charts) >= 4
+    assert all(chart.read_bytes().startswith(b"\x89PNG") for chart in charts)
+
+
+def test_an_administrator_trains_from_the_admin_and_an_auditor_only_reads(catalog, client):
+    # given a province active up to today
+    population_simulate(people=600, seed=3, now=timezone.now())
+    administrator = StaffFactory(role=Role.ADMINISTRATOR)
+    auditor = StaffFactory(role=Role.AUDITOR)
+    train_url = reverse("admin:recommender_recommendermodel_train")
+    listing = reverse("admin:recommender_recommendermodel_changelist")
+
+    # when the auditor tries, then the administrator does
+    client.force_login(auditor)
+    assert client.get(listing).status_code == 200
+    assert client.post(train_url).status_code == 403
+    assert not RecommenderModel.objects.exists()
+    client.force_login(administrator)
+    response = client.post(train_url)
+
+    # then training ran (eagerly here), and the new model serves
+    assert response.status_code == 302
+    assert RecommenderModel.objects.get().status == ModelStatus.ACTIVE
+
+
+def test_training_and_scoring_are_on_the_beat_schedule(settings):
+    tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {"recommender.tasks.train", "recommender.tasks.score_population"} <= tasks
