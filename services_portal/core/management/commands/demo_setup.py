@@ -5,12 +5,15 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from profiles.models import ConsentChannel, Role, User
+from profiles.models import Citizen, ConsentChannel, Role, User
 from profiles.purposes import Purpose
 from profiles.resident_id import check_character
 from profiles.services.accounts import citizen_for_resident_id, citizen_register
 from profiles.services.consent import consent_grant
 from profiles.services.facts import facts_self_declare
+from recommender.models import InteractionChannel, RecommenderModel
+from recommender.services.interactions import interaction_record
+from recommender.simulator import population_simulate
 from services_portal.feeds.services import feed_batch_ingest
 
 DEMO_PASSWORD = "demo-portal-2026"  # noqa: S105 - embedded demo only; refused in production below
@@ -25,6 +28,8 @@ DEMO_STAFF = [
     ("health-feed", Role.DEPARTMENT_FEED, "", "health"),
 ]
 DEMO_PARENT_ID_FIRST_17 = "45010319900315002"
+# A simulated province small enough to set up in seconds and large enough for the models to learn from.
+DEMO_POPULATION = 2000
 
 
 class Command(BaseCommand):
@@ -36,12 +41,14 @@ class Command(BaseCommand):
         call_command("catalog_import", str(settings.CATALOG_DATA_FILE), stdout=self.stdout, stderr=self.stderr)
         staff = {name: self._staff(name, role, scope, department) for name, role, scope, department in DEMO_STAFF}
         parent_id = DEMO_PARENT_ID_FIRST_17 + check_character(DEMO_PARENT_ID_FIRST_17)
-        self._parent_with_a_newborn(parent_id, staff["health-feed"])
+        parent = self._parent_with_a_newborn(parent_id, staff["health-feed"])
+        self._recommender(parent)
         self.stdout.write(
             "Demo ready at http://127.0.0.1:8000/ — every demo password is "
             f"{DEMO_PASSWORD}.\n"
             f"  citizen: sign in with resident ID {parent_id} (a parent whose baby's birth the health feed\n"
             "           delivered: see /me/, then /me/cases/ once a caseworker decides)\n"
+            "           and /me/for-you/ for the services the recommender suggests, with the reasons why\n"
             "  staff:   caseworker and caseworker2 (/casework/, the childcare subsidy needs both), auditor\n"
             "           (/audit/), editor and admin (/admin/), counter"
         )
@@ -56,7 +63,16 @@ class Command(BaseCommand):
             user.save()
         return user
 
-    def _parent_with_a_newborn(self, resident_id: str, health_feed: User) -> None:
+    def _recommender(self, parent) -> None:
+        """A simulated province, the parent's own use of the portal, and a trained model serving."""
+        if RecommenderModel.objects.exists():
+            return
+        population_simulate(people=DEMO_POPULATION, stdout=self.stdout)
+        for code, kind in (("gx-birth-medical-certificate", "complete"), ("gx-newborn-hukou", "apply")):
+            interaction_record(citizen=parent, service_code=code, kind=kind, channel=InteractionChannel.WEB)
+        call_command("recommender_train", stdout=self.stdout)
+
+    def _parent_with_a_newborn(self, resident_id: str, health_feed: User) -> Citizen:
         """A citizen who agreed to data matching, sensitive facts and benefits without applying, and the
         health department's feed delivering their baby's birth: detection opens a childcare case."""
         parent = citizen_for_resident_id(resident_id)
@@ -77,3 +93,4 @@ class Command(BaseCommand):
             {"resident_id": resident_id, "fact": "birth_date", "value": "1990-03-15", "observed_at": "2024-01-01"},
         ]
         feed_batch_ingest(account=health_feed, batch_id="DEMO-BIRTH-1", rows=rows)
+        return parent
