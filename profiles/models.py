@@ -183,6 +183,8 @@ class ConsentEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # "the latest row of this person" must not make the database walk the whole ledger by time
+        indexes = [models.Index(fields=["citizen", "-created_at"], name="consent_citizen_latest")]
 
     def __str__(self) -> str:
         return f"{self.citizen_id} {'grant' if self.granted else 'withdraw'} {self.purpose}"

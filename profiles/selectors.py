@@ -175,16 +175,19 @@ class LifeEventTag:
         return sorted(value.pk for value in self.basis)
 
 
-def citizen_tags(citizen: Citizen, *, on: datetime.date | None = None) -> list[LifeEventTag]:
+def citizen_tags(
+    citizen: Citizen, *, on: datetime.date | None = None, facts: dict[str, Any] | None = None
+) -> list[LifeEventTag]:
     """Life events the citizen's facts put them in, each with the facts (and their sources) behind
-    it, leaving out tags the citizen deleted unless the facts changed or consent was granted since."""
+    it, leaving out tags the citizen deleted unless the facts changed or consent was granted since.
+    `facts`, when the caller has already read them, saves reading them again."""
     from profiles.facts import stored_facts_behind
     from services_portal.catalog.eligibility import Status, expression_compile, expression_status
     from services_portal.catalog.models import LifeEvent
 
     on = on or timezone.localdate()
     records = fact_values_current(citizen)
-    facts = facts_with_derived(citizen_facts(citizen), on=on)
+    facts = facts_with_derived(citizen_facts(citizen) if facts is None else facts, on=on)
     suppressed = {s.life_event: s for s in TagSuppression.objects.filter(citizen=citizen)}
     last_grant = (
         ConsentEvent.objects.filter(citizen=citizen.consent_holder, granted=True).order_by("-created_at").first()

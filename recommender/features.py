@@ -265,12 +265,14 @@ def people_load(
     on: datetime.date,
     until: datetime.datetime | None = None,
     since: datetime.datetime | None = None,
+    facts: dict[int, dict[str, Any]] | None = None,
 ) -> People:
-    """Describe these people as the models see them, with interactions in [since, until)."""
+    """Describe these people as the models see them, with interactions in [since, until). `facts`
+    (from `facts_for`), when the caller has already read them, saves reading them again."""
     citizens = list(Citizen.objects.filter(pk__in=list(citizen_ids)))
     by_id = {c.pk: c for c in citizens}
     ids = np.array([i for i in citizen_ids if i in by_id], dtype=np.int64)
-    facts = facts_for([by_id[int(i)] for i in ids])
+    facts = facts if facts is not None else facts_for([by_id[int(i)] for i in ids])
     suppressed = _suppressed_tags(citizens)
     eligibility = np.zeros((len(ids), len(index)), dtype=np.int8)
     tags, bands, prefectures, hukou, disabled = [], [], [], [], []

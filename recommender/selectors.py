@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import numpy as np
 from django.db.models import Max
@@ -12,7 +13,7 @@ from scipy import sparse
 
 from profiles.display import fact_value_display, field_label
 from profiles.models import Citizen, FactValue
-from profiles.selectors import citizen_facts, citizen_tags, department_names, personalisation_allowed
+from profiles.selectors import citizen_tags, department_names, facts_for, personalisation_allowed
 from recommender.explanations import (
     FactBasis,
     Fallback,
@@ -115,7 +116,8 @@ def recommendations_for(citizen: Citizen, *, limit: int = 10, on: datetime.date 
     index = catalog_index()
     if served.artifact is not None and served.artifact.item_codes != list(index.codes):
         served = Served(served.model, None, None, broken=True)
-    people = people_load([citizen.pk], index=index, on=on)
+    facts = facts_for([citizen])
+    people = people_load([citizen.pk], index=index, on=on, facts=facts)
     if personalised:
         parts = _personalised_parts(citizen, people, served, index)
         total = np.where(candidates(people), sum(parts.values()), -np.inf)
@@ -129,7 +131,7 @@ def recommendations_for(citizen: Citizen, *, limit: int = 10, on: datetime.date 
         total = non_personalised(SourceScores(nothing, nothing, nothing, popularity), people)
         parts = {Source.POPULARITY: np.nan_to_num(popularity, nan=0.0)}
     chosen = [int(j) for j in rank(total, people, index, k=limit)[0] if j >= 0]
-    explainer = _Explainer(citizen, people, served, index, on=on, personalised=personalised)
+    explainer = _Explainer(citizen, facts[citizen.pk], people, served, index, on=on, personalised=personalised)
     items = [
         explainer.recommendation(j, {source: float(share[0, j]) for source, share in parts.items()}) for j in chosen
     ]
@@ -147,6 +149,7 @@ class _Explainer:
     def __init__(
         self,
         citizen: Citizen,
+        facts: dict[str, Any],
         people: People,
         served: Served,
         index: CatalogIndex,
@@ -157,10 +160,9 @@ class _Explainer:
         self.people, self.served, self.index, self.personalised = people, served, index, personalised
         self.services = {s.code: s for s in ServiceItem.objects.select_related("department", "category")}
         self.eligibility = {
-            result.service_code: result
-            for result in eligibility_evaluate(facts=citizen_facts(citizen), on=on, services=index.rules)
+            result.service_code: result for result in eligibility_evaluate(facts=facts, on=on, services=index.rules)
         }
-        self.tags = citizen_tags(citizen, on=on) if personalised else []
+        self.tags = citizen_tags(citizen, on=on, facts=facts) if personalised else []
         self.departments = department_names()
         self._als_weights = None
 

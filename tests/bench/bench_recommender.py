@@ -62,7 +62,7 @@ def simulate(people: int) -> None:
     print(f"simulated {people:,} people in {time.perf_counter() - started:.1f} s: {summary}")
 
 
-def train() -> int:
+def train() -> None:
     from recommender.services.training import model_train
 
     started = time.perf_counter()
@@ -82,7 +82,6 @@ def train() -> int:
             f"  {method.name:<30} NDCG@10 {np.nanmean(ndcg):.4f}  cold start {np.nanmean(cold):.4f}  "
             f"coverage {method.coverage:.3f}"
         )
-    return model.pk
 
 
 def score(model_id: int, chunk: int) -> None:
@@ -133,15 +132,24 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=100_000)
     parser.add_argument("--chunk", type=int, default=2000)
     parser.add_argument("--requests", type=int, default=500)
-    parser.add_argument("--reuse", action="store_true", help="Keep the population already in the database.")
+    parser.add_argument(
+        "--reuse", action="store_true", help="Keep the population (and the model) already in the database."
+    )
+    parser.add_argument("--steps", default="train,score,api", help="Which of train, score, api to run.")
     arguments = parser.parse_args()
+    steps = set(arguments.steps.split(","))
     url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal_bench_rec")
     setup(url, reuse=arguments.reuse)
     if not arguments.reuse:
         simulate(arguments.people)
-    model_id = train()
-    score(model_id, arguments.chunk)
-    api_latency(arguments.requests)
+    if "train" in steps:
+        train()
+    if "score" in steps:
+        from recommender.models import ModelStatus, RecommenderModel
+
+        score(RecommenderModel.objects.get(status=ModelStatus.ACTIVE).pk, arguments.chunk)
+    if "api" in steps:
+        api_latency(arguments.requests)
 
 
 if __name__ == "__main__":
