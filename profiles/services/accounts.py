@@ -64,10 +64,13 @@ def citizen_erase(*, citizen: Citizen) -> Citizen:
     """Close the account: erase personal data, keep the consent ledger and the access log (which the
     law requires) pointing at a pseudonymous record that no longer says who the person was."""
     from profiles.models import FactValue, TagSuppression
+    from recommender.models import Interaction, ScoredList
 
     citizen = Citizen.objects.select_for_update().get(pk=citizen.pk)
     FactValue.objects.filter(citizen=citizen).delete()
     TagSuppression.objects.filter(citizen=citizen).delete()
+    Interaction.objects.filter(citizen=citizen).delete()
+    ScoredList.objects.filter(citizen=citizen).delete()
     for ward in citizen.wards.all():
         citizen_erase(citizen=ward)
     user = citizen.user

@@ -170,16 +170,20 @@ def test_a_child_of_14_has_an_account_of_their_own(citizen):
     assert caught.value.code == "too_old_for_ward"
 
 
-def test_closing_an_account_erases_the_person_and_keeps_the_ledger_pseudonymous(citizen):
+def test_closing_an_account_erases_the_person_and_keeps_the_ledger_pseudonymous(citizen, catalog):
     from profiles.services.accounts import citizen_erase
+    from recommender.models import Interaction
+    from recommender.services.interactions import interaction_record
 
     consent_grant(citizen=citizen, purpose=Purpose.PERSONALISATION, channel=ConsentChannel.WEB)
     fact_record(citizen=citizen, key="household_size", value=3, source=FactSource.SELF_DECLARED)
+    interaction_record(citizen=citizen, service_code="gx-childcare-subsidy", kind="view", channel="web")
     user_id = citizen.user_id
     citizen_erase(citizen=citizen)
     citizen.refresh_from_db()
     assert citizen.erased_at and not citizen.name and citizen.resident_id_hash is None
     assert not FactValue.objects.filter(citizen=citizen).exists()
+    assert not Interaction.objects.filter(citizen=citizen).exists()
     assert citizen.consent_events.count() == 1
     from profiles.models import User
 
