@@ -244,7 +244,7 @@ class _Explainer:
         ]
         if not because:
             return []
-        names = _("、").join(service.name for service in because)
+        names = _(", ").join(service.name for service in because)
         return [
             Reason(
                 ReasonKind.COLLABORATIVE,
