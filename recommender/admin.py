@@ -5,6 +5,7 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from profiles.admin import ReadOnlyAdmin
 from profiles.permissions import allowed
 from recommender.models import RecommenderModel
 from recommender.services.training import model_activate
@@ -13,7 +14,7 @@ from services_portal.core.errors import PortalError
 
 
 @admin.register(RecommenderModel)
-class RecommenderModelAdmin(admin.ModelAdmin):
+class RecommenderModelAdmin(ReadOnlyAdmin):
     """The model registry: auditors read it, administrators train and choose the model that serves."""
 
     list_display = ["version", "status", "created_at", "window_end", "ndcg", "people_count", "interaction_count"]
@@ -26,15 +27,6 @@ class RecommenderModelAdmin(admin.ModelAdmin):
         return allowed(request.user, "recommender.read")
 
     has_module_permission = has_view_permission = _may_read
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     def has_manage_permission(self, request: HttpRequest) -> bool:
         return allowed(request.user, "recommender.manage")
