@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "services_portal.feeds",
     "services_portal.casework",
     "services_portal.notifications",
+    "services_portal.counter",
     "profiles",
     "recommender",
     "accessibility",
@@ -196,6 +197,16 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.int("RECOMMENDER_SCORE_SECONDS", default=24 * 60 * 60),
     },
 }
+# Push (DESIGN section 7): how often a person may be told something, when not, and through what.
+PUSH_DAILY_LIMIT = env.int("PUSH_DAILY_LIMIT", default=3)
+# Quiet hours in TIME_ZONE: a push due then waits until they end (deferred, never dropped).
+PUSH_QUIET_HOURS = env.str("PUSH_QUIET_HOURS", default="21:00-08:00")
+# No web or app use for this many days: the person is not reachable digitally; the counter reaches out.
+PUSH_OFFLINE_AFTER_DAYS = env.int("PUSH_OFFLINE_AFTER_DAYS", default=90)
+# Text messages go through a backend, like Django's e-mail backends: console, file, or a real gateway.
+SMS_BACKEND = env.str("SMS_BACKEND", default="services_portal.notifications.sms.ConsoleBackend")
+SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / "var" / "sms"))
+
 # People per batch-scoring task: the same chunks run on one worker or many.
 RECOMMENDER_SCORE_CHUNK = env.int("RECOMMENDER_SCORE_CHUNK", default=2000)
 

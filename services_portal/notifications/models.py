@@ -1,14 +1,17 @@
-"""What the portal tells a person. The inbox row is the truth; delivery channels come in issue #7."""
+"""What the portal tells a person: the inbox (the truth), and the outbox of pushes with one delivery
+row per channel, each with its state (DESIGN section 7)."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from profiles.models import Citizen
+from services_portal.core.i18n import translated
 
 
 class NotificationKind(models.TextChoices):
     CASE_DECISION = "case_decision", _("A decision on a benefit")
     CASE_OPENED = "case_opened", _("A benefit found for you")
+    SERVICE_FOR_YOU = "service_for_you", _("A service for you")
 
 
 class Notification(models.Model):
@@ -30,3 +33,81 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.citizen_id}"
+
+
+class Trigger(models.TextChoices):
+    """What made the portal reach out."""
+
+    LIFE_EVENT = "life_event", _("A new life event")
+    CASE_DECISION = "case_decision", _("A decision on a benefit")
+    SWEEP = "sweep", _("The regular look at what you could get")
+    NEW_SERVICE = "new_service", _("A new service for people like you")
+
+
+class Push(models.Model):
+    """The outbox: one row per person, service and trigger, written in the same transaction as the
+    change that caused it. Delivery happens after commit, channel by channel (Delivery)."""
+
+    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="pushes")
+    service = models.ForeignKey(
+        "catalog.ServiceItem", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    trigger = models.CharField(max_length=20, choices=Trigger)
+    # person, service, trigger and what set it off (the life event and its date, the case version ...)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    essential = models.BooleanField(default=False, help_text="Essential assistance goes first.")
+    title_zh = models.CharField(max_length=200)
+    title_en = models.CharField(max_length=200)
+    body_zh = models.TextField()
+    body_en = models.TextField()
+    link = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # not delivered before: quiet hours and the daily limit defer a push, never drop it
+    not_before = models.DateTimeField(null=True, blank=True, db_index=True)
+    routed_at = models.DateTimeField(null=True, blank=True)
+
+    title = translated("title")
+    body = translated("body")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.idempotency_key
+
+
+class DeliveryChannel(models.TextChoices):
+    INBOX = "inbox", _("Portal inbox")
+    WEBSOCKET = "websocket", _("Live on an open page")
+    SMS = "sms", _("Text message")
+    COUNTER = "counter", _("Service counter")
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    SENDING = "sending", _("Sending")
+    DELIVERED = "delivered", _("Delivered")
+    TEMPORARY_FAILURE = "temporary_failure", _("Failed for now; will try again")
+    PERMANENT_FAILURE = "permanent_failure", _("Failed")
+
+
+class Delivery(models.Model):
+    """One push on one channel. The state moves pending → sending → delivered (or a failure) in
+    committed steps, so a worker killed mid-send leaves a row that says what it was doing."""
+
+    push = models.ForeignKey(Push, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(max_length=10, choices=DeliveryChannel)
+    state = models.CharField(max_length=20, choices=DeliveryState, default=DeliveryState.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # the channel's own id for the message: a gateway drops a second message with the same id
+    external_id = models.CharField(max_length=100, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["push", "channel"], name="one_delivery_per_channel")]
+        indexes = [models.Index(fields=["state", "updated_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.push_id} {self.channel} {self.state}"

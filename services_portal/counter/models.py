@@ -1,0 +1,43 @@
+"""The counter desk (线下兜底): outreach tasks for people the portal cannot reach online."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from profiles.models import Citizen, User
+
+
+class OutreachOutcome(models.TextChoices):
+    OPEN = "open", _("Not yet contacted")
+    REACHED_BY_PHONE = "reached_by_phone", _("Reached by phone")
+    VISITED = "visited", _("Visited")
+    DECLINED = "declined", _("Declined")
+    UNREACHABLE = "unreachable", _("Could not be reached")
+
+
+class OutreachTask(models.Model):
+    """Counter staff of the person's area contact them about a service the portal could not bring
+    to them digitally (not online lately, no channel consent, or they chose the counter)."""
+
+    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="outreach_tasks")
+    push = models.OneToOneField(
+        "notifications.Push", null=True, blank=True, on_delete=models.SET_NULL, related_name="outreach_task"
+    )
+    service = models.ForeignKey("catalog.ServiceItem", on_delete=models.CASCADE, related_name="+")
+    region_code = models.CharField(_("region"), max_length=6, db_index=True)
+    essential = models.BooleanField(_("essential assistance"), default=False)
+    reason = models.CharField(_("why the counter"), max_length=200, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=OutreachOutcome, default=OutreachOutcome.OPEN)
+    follow_up_on = models.DateField(_("follow up on"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True, max_length=2000)
+    handled_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        # essential assistance first, then the oldest
+        ordering = ["-essential", "created_at", "id"]
+        verbose_name = _("outreach task")
+        verbose_name_plural = _("outreach tasks")
+
+    def __str__(self) -> str:
+        return f"outreach {self.citizen_id} {self.service_id} {self.outcome}"
