@@ -31,6 +31,8 @@ POLICY: dict[str, frozenset[Role]] = {
     # the recommender's model registry and evaluations: auditors read, administrators train and serve
     "recommender.read": frozenset({Role.AUDITOR, Role.ADMINISTRATOR}),
     "recommender.manage": frozenset({Role.ADMINISTRATOR}),
+    # the push outbox and its deliveries, to see what reached whom and why not
+    "push.read": frozenset({Role.ADMINISTRATOR}),
 }
 
 

@@ -182,13 +182,27 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# A task whose worker died unacknowledged goes back to the queue after this long (Redis transport).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=60 * 60)}
+# A task whose worker died unacknowledged goes back to the queue after this long (Redis transport);
+# workers look for such tasks every few seconds (kombu's default would be every 100 s).
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=60 * 60)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": max(1, min(10, CELERY_VISIBILITY_TIMEOUT // 2)),
+    "unacked_restore_throttle": 1,
+}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "casework-detect-sweep": {
         "task": "services_portal.casework.tasks.detect_sweep",
         "schedule": env.int("DETECT_SWEEP_SECONDS", default=24 * 60 * 60),
+    },
+    "push-dispatch": {
+        "task": "services_portal.notifications.tasks.dispatch",
+        "schedule": env.int("PUSH_DISPATCH_SECONDS", default=60),
+    },
+    "push-sweep": {
+        "task": "services_portal.notifications.tasks.sweep",
+        "schedule": env.int("PUSH_SWEEP_SECONDS", default=24 * 60 * 60),
     },
     "recommender-train": {
         "task": "recommender.tasks.train",
@@ -205,6 +219,10 @@ PUSH_DAILY_LIMIT = env.int("PUSH_DAILY_LIMIT", default=3)
 PUSH_QUIET_HOURS = env.str("PUSH_QUIET_HOURS", default="21:00-08:00")
 # No web or app use for this many days: the person is not reachable digitally; the counter reaches out.
 PUSH_OFFLINE_AFTER_DAYS = env.int("PUSH_OFFLINE_AFTER_DAYS", default=90)
+# An inbox message still unread after this long also goes out as a text message (where allowed).
+PUSH_UNREAD_ESCALATE_HOURS = env.int("PUSH_UNREAD_ESCALATE_HOURS", default=48)
+# The portal's public address, for links in text messages.
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://localhost:8000")
 # Text messages go through a backend, like Django's e-mail backends: console, file, or a real gateway.
 SMS_BACKEND = env.str("SMS_BACKEND", default="services_portal.notifications.sms.ConsoleBackend")
 SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / "var" / "sms"))

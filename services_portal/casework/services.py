@@ -33,8 +33,8 @@ from services_portal.casework.models import (
 from services_portal.catalog.eligibility import Outcome, eligibility_evaluate, service_rules_build
 from services_portal.catalog.models import ServiceItem
 from services_portal.core.errors import PortalError
-from services_portal.notifications.models import NotificationKind
-from services_portal.notifications.services import notification_create
+from services_portal.notifications.models import Trigger
+from services_portal.notifications.services import push_create
 
 DETECTION_CHUNK = 500
 
@@ -171,11 +171,14 @@ def _reason_check(reason_code: str, allowed_codes: list[str], text: str) -> None
 
 
 def _notify_decision(case: Case) -> None:
+    """Tell the person, in the deciding transaction: the inbox row at once (a decision on their own
+    case, whatever their channel consents), the other channels after commit by the routing plan."""
     approved = case.state == CaseState.APPROVED
-    notification_create(
+    push_create(
         citizen=case.citizen,
-        kind=NotificationKind.CASE_DECISION,
-        idempotency_key=f"case:{case.pk}:decision:{case.version}",
+        service=case.service,
+        trigger=Trigger.CASE_DECISION,
+        key=f"case:{case.pk}:decision:{case.version}",
         title=gettext_lazy("Approved: %(service)s") if approved else gettext_lazy("Not approved: %(service)s"),
         body=(
             gettext_lazy("Your benefit was approved. You do not need to apply.")
@@ -186,6 +189,8 @@ def _notify_decision(case: Case) -> None:
         ),
         params={"zh-hans": {"service": case.service.name_zh}, "en": {"service": case.service.name_en}},
         link=f"/me/cases/{case.pk}/",
+        essential=True,
+        inbox_at_once=True,
     )
 
 

@@ -21,6 +21,7 @@ from services_portal.catalog.models import (
 from services_portal.catalog.selectors import catalog_export
 from services_portal.catalog.services import catalog_import, catalog_text_parse
 from services_portal.core.errors import PortalError
+from services_portal.notifications.services.triggers import new_service_announce
 
 
 class CatalogPolicy:
@@ -55,6 +56,12 @@ class ServiceItemAdmin(CatalogEditorAdmin):
     filter_horizontal = ["life_events"]
     inlines = [CriterionInline]
     change_list_template = "admin/catalog/serviceitem/change_list.html"
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        # with its life events saved: a service published now is pushed to their people after commit
+        if form.instance.is_published and not (change and form.initial.get("is_published")):
+            new_service_announce(service=form.instance)
 
     def get_urls(self):
         extra = [

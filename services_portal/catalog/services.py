@@ -222,6 +222,7 @@ def _service_import(row: Mapping[str, Any], version: str) -> bool:
     processing_days = row.get("processing_days")
     if processing_days is not None and (not isinstance(processing_days, int) or processing_days < 0):
         raise RowInvalid("invalid_processing_days", _("'processing_days' must be a whole number of days."))
+    was_published = ServiceItem.objects.filter(code=code, is_published=True).exists()
     service, created = ServiceItem.objects.update_or_create(
         code=code,
         defaults={
@@ -263,6 +264,10 @@ def _service_import(row: Mapping[str, Any], version: str) -> bool:
                 "position": position,
             },
         )
+    if service.is_published and not was_published:
+        from services_portal.notifications.services.triggers import new_service_announce
+
+        new_service_announce(service=service)  # pushed to its life-event groups after commit
     return created
 
 

@@ -29,6 +29,7 @@ from profiles.resident_id import ResidentIdInvalid, resident_id_clean, resident_
 from profiles.services.facts import fact_encode
 from services_portal.core.errors import PortalError
 from services_portal.feeds.models import FeedBatch, FeedRowRejection
+from services_portal.notifications.services.triggers import FactChange, life_event_pushes_create
 
 REQUIRED_COLUMNS = ("resident_id", "fact", "value", "observed_at")
 OPTIONAL_COLUMNS = ("expires_at", "household_id")
@@ -290,11 +291,15 @@ FROM UNNEST(%s::bigint[], %s::varchar[], %s::text[], %s::timestamptz[], %s::time
 """
 
 
-def _store(rows: list[_Row], people: dict[str, _Person], department: str, account: User) -> set[int]:
-    """Supersede the current values and write the new ones in bulk; returns the citizens changed."""
+def _store(
+    rows: list[_Row], people: dict[str, _Person], department: str, account: User
+) -> tuple[set[int], dict[int, dict[str, FactChange]]]:
+    """Supersede the current values and write the new ones in bulk; returns the citizens changed, and
+    per citizen the facts whose value changed (what may start a life event)."""
     current = _current_values({(people[row.number_clean].pk, row.key) for row in rows})
     new: list[_NewFact] = []
     superseded: list[int] = []
+    changes: dict[int, dict[str, FactChange]] = defaultdict(dict)
     for row in rows:
         citizen_id = people[row.number_clean].pk
         encoded = fact_encode(row.value)
@@ -304,6 +309,8 @@ def _store(rows: list[_Row], people: dict[str, _Person], department: str, accoun
             if previous_value == encoded and previous_department == department:
                 continue  # the same value from the same department: nothing new to record
             superseded.append(previous_id)
+        if previous is None or previous[1] != encoded:
+            changes[citizen_id][row.key] = FactChange(previous[1] if previous else None, row.observed_at)
         new.append(_NewFact(citizen_id, row.key, encoded, row.observed_at, row.expires_at))
     _facts_write(new, superseded, department, account)
     regions_new = {people[row.number_clean].pk: row.value for row in rows if row.key == "region_code"}
@@ -313,7 +320,7 @@ def _store(rows: list[_Row], people: dict[str, _Person], department: str, accoun
         if person.pk in regions_new and regions_new[person.pk] != person.region_code
     ]
     Citizen.objects.bulk_update(moved, ["region_code"], batch_size=CHUNK)
-    return {fact.citizen_id for fact in new}
+    return {fact.citizen_id for fact in new}, changes
 
 
 def _households(rows: list[_Row], people: dict[str, _Person]) -> set[int]:
@@ -392,7 +399,10 @@ def _ingest(
             outcome.reject(row.number, "no_sensitive_consent", message, row.key)
         else:
             storable.append(row)
-    changed = _store(storable, people, department, account) | _households(storable, people)
+    stored, changes = _store(storable, people, department, account)
+    changed = stored | _households(storable, people)
+    # in this transaction: the batch and the pushes it causes commit together, or neither does
+    life_event_pushes_create(changes=changes)
     for rejection in outcome.rejected:
         rejection.batch = batch
     FeedRowRejection.objects.bulk_create(sorted(outcome.rejected, key=lambda r: r.row_number), batch_size=5000)

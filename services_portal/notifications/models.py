@@ -71,6 +71,8 @@ class Push(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # the daily limit counts a person's pushes routed today
+        indexes = [models.Index(fields=["citizen", "routed_at"])]
 
     def __str__(self) -> str:
         return self.idempotency_key
@@ -111,3 +113,18 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.push_id} {self.channel} {self.state}"
+
+
+class Fanout(models.Model):
+    """A new service published for life-event groups: written in the publishing transaction, so that
+    the pushes to the groups' people are written even when the task that writes them is lost before
+    it is queued (the dispatcher queues it again). Writing them twice pushes nothing twice."""
+
+    service = models.ForeignKey("catalog.ServiceItem", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # when the tasks that write the pushes, a chunk of people each, were queued
+    dispatched_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,4 +1,4 @@
-"""Writing notifications. Delivery (inbox, WebSocket, text message, counter) comes in issue #7."""
+"""The inbox: notifications written in both languages, and marking them read."""
 
 from __future__ import annotations
 
