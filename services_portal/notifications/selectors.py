@@ -16,3 +16,13 @@ def inbox_unread_first(citizen: Citizen) -> QuerySet[Notification]:
     """The inbox page's order: what the person has not read yet on top, then the newest first."""
     unread_first = Case(When(read_at__isnull=True, then=Value(0)), default=Value(1))
     return Notification.objects.filter(citizen=citizen).order_by(unread_first, "-created_at", "-id")
+
+
+def notification_of(*, citizen_id: int, notification_id: int) -> Notification | None:
+    """One of the person's own notifications; None for anyone else's (or one that is gone)."""
+    return Notification.objects.filter(pk=notification_id, citizen_id=citizen_id).first()
+
+
+def inbox_unread_count(*, citizen_id: int) -> int:
+    """How many of the person's notifications they have not read yet (the header's count)."""
+    return Notification.objects.filter(citizen_id=citizen_id, read_at__isnull=True).count()
