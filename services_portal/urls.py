@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("recommender.urls")),
     path("services/", include("services_portal.catalog.urls")),
     path("screener/", include("services_portal.screener.urls")),
+    path("counter/", include("services_portal.counter.urls")),
     path("display/", include("accessibility.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

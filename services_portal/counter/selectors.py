@@ -1,0 +1,247 @@
+"""Reading at the counter desk: finding a person in the staff member's area, reading their record
+(logged, with the purpose chosen at the look-up), checking a service for them, and the outreach list.
+
+Everything is scoped to the staff member's region: a person or task outside it is "not found", so
+that nobody learns who exists elsewhere. Finding a person shows nothing and logs nothing; every
+page that shows them logs what it shows.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from profiles.display import field_label
+from profiles.models import AccessChannel, AccessPurpose, Citizen, FactValue, User
+from profiles.permissions import allowed, scope_prefix
+from profiles.resident_id import resident_id_clean, resident_id_hash
+from profiles.selectors import citizen_facts, fact_values_current
+from profiles.services.access import IDENTITY_FIELDS, access_record
+from recommender.explanations import ForYou, ReasonKind, Recommendation
+from recommender.selectors import recommendations_for
+from services_portal.catalog.eligibility import ServiceEligibility, eligibility_evaluate, service_rules_build
+from services_portal.catalog.models import ServiceItem
+from services_portal.core.errors import PortalError
+from services_portal.counter.models import OutreachOutcome, OutreachTask
+
+# What the counter desk shows of who a person is: the staff may need to call them.
+PERSON_FIELDS = (*IDENTITY_FIELDS, "phone")
+# What the outreach list shows of each person on it.
+OUTREACH_LIST_FIELDS = ("resident_id_masked", "name")
+# The purposes a look-up at the desk may give.
+DESK_PURPOSES = (AccessPurpose.COUNTER_SERVICE, AccessPurpose.OUTREACH)
+
+
+class PersonNotFound(PortalError):
+    """Nobody with these details in the staff member's area (whether or not they exist elsewhere)."""
+
+    status_code = 404
+
+
+class LookupAmbiguous(PortalError):
+    """Name and mobile number fit more than one person in the area: the ID number settles it."""
+
+
+def _people_in_scope(user: User) -> QuerySet[Citizen]:
+    """The people a member of the counter staff may serve: those registered in their area."""
+    prefix = scope_prefix(user) if allowed(user, "citizen.assist") else None
+    if prefix is None:
+        return Citizen.objects.none()
+    return Citizen.objects.filter(erased_at__isnull=True, region_code__startswith=prefix).exclude(region_code="")
+
+
+def phone_clean(raw: str) -> str:
+    return re.sub(r"[\s-]+", "", raw or "")
+
+
+def counter_person_find(user: User, *, resident_id: str = "", name: str = "", phone: str = "") -> Citizen:
+    """The one person in the staff member's area with this resident ID number, or else this name and
+    mobile number. Raises PersonNotFound (also for someone outside the area) or LookupAmbiguous."""
+    people = _people_in_scope(user)
+    if resident_id:
+        found = list(people.filter(resident_id_hash=resident_id_hash(resident_id_clean(resident_id)))[:2])
+    else:
+        found = list(people.filter(name=name.strip(), phone=phone_clean(phone))[:2]) if name.strip() else []
+    if not found:
+        raise PersonNotFound(
+            "not_found", _("No one with these details is registered in your area. Check them with the person.")
+        )
+    if len(found) > 1:
+        message = _("More than one person in your area has this name and mobile number. Ask for the ID number.")
+        raise LookupAmbiguous("ambiguous", message, fields={"resident_id": [message]})
+    return found[0]
+
+
+def counter_person_get(user: User, citizen_id: int) -> Citizen:
+    """A person the staff member may serve, to act for them; 404 otherwise. Not a read: nothing is shown."""
+    citizen = _people_in_scope(user).select_related("guardian").filter(pk=citizen_id).first()
+    if citizen is None:
+        raise Http404
+    return citizen
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    """What the desk shows of a person: who they are and, where the page shows them, their facts."""
+
+    citizen: Citizen
+    facts: dict[str, FactValue]
+
+
+@transaction.atomic
+def counter_person_read(
+    user: User,
+    *,
+    citizen_id: int,
+    purpose: str,
+    facts: bool = True,
+    also: Iterable[str] = (),
+    channel: AccessChannel | str = AccessChannel.PAGE,
+    request_id: str = "",
+) -> PersonRecord:
+    """A page of the desk shows a person: within the staff member's area (404 otherwise), logged with
+    the purpose of the visit and the fields shown: who they are, their current facts (sensitive ones
+    only while their consent stands) when `facts`, and `also` (such as "consents")."""
+    citizen = counter_person_get(user, citizen_id)
+    current = fact_values_current(citizen) if facts else {}
+    access_record(
+        actor=user,
+        subject=citizen,
+        fields=[*PERSON_FIELDS, *current, *also],
+        purpose=purpose,
+        channel=channel,
+        request_id=request_id,
+    )
+    return PersonRecord(citizen, current)
+
+
+# How many of the recommender's services the desk considers before putting the targeted ones first.
+DESK_CANDIDATES = 30
+
+
+def _desk_order(recommendation: Recommendation) -> tuple[int, int, bool]:
+    """Services whose conditions the person meets first (the more conditions met, the earlier; essential
+    assistance first among equals), then those they may qualify for, then those open to anyone: at the
+    counter, what the person's situation earns them matters most."""
+    met = max(
+        (len(reason.criteria) for reason in recommendation.reasons if reason.kind == ReasonKind.CRITERIA), default=0
+    )
+    group = 0 if recommendation.eligible and met else 1 if not recommendation.eligible else 2
+    return group, -met, not recommendation.service.essential
+
+
+def desk_recommendations(citizen: Citizen, *, limit: int) -> ForYou:
+    """The recommender's services for the person, with their reasons, in the desk's order (`_desk_order`),
+    the recommender's order kept among equals. The caller has logged the read of the facts this uses."""
+    for_you = recommendations_for(citizen, limit=max(limit, DESK_CANDIDATES))
+    return replace(for_you, items=sorted(for_you.items, key=_desk_order)[:limit])
+
+
+def desk_services() -> QuerySet[ServiceItem]:
+    """The services staff can check, apply for or print for a person: the published catalog."""
+    return ServiceItem.objects.filter(is_published=True).select_related("department").order_by("code")
+
+
+@dataclass(frozen=True)
+class ServiceCheck:
+    """One service evaluated for a person, as the screener does: per criterion met, not met or unknown."""
+
+    service: ServiceItem
+    eligibility: ServiceEligibility
+
+    @property
+    def ask_about(self) -> list[str]:
+        """The facts to ask the person about to settle the unknown criteria, by name."""
+        return [field_label(key) for key in self.eligibility.missing_facts]
+
+
+def service_check(citizen: Citizen, *, service_code: str, on: datetime.date) -> ServiceCheck | None:
+    """Whether the person qualifies for one published service and why; None for an unknown code.
+    The caller has logged the read of the facts this uses."""
+    service = desk_services().prefetch_related("criteria").filter(code=service_code).first()
+    if service is None:
+        return None
+    rules = service_rules_build(service)
+    (result,) = eligibility_evaluate(facts=citizen_facts(citizen), on=on, services=[rules])
+    return ServiceCheck(service, result)
+
+
+def services_chosen(codes: Sequence[str]) -> list[ServiceItem]:
+    """Published services by code, in the order given, unknown codes left out."""
+    found = {service.code: service for service in desk_services().filter(code__in=codes)}
+    return [found[code] for code in dict.fromkeys(codes) if code in found]
+
+
+# -- the outreach list ---------------------------------------------------------------------------
+
+
+class OutreachShow:
+    TO_DO = "to_do"  # not yet contacted, or a follow-up date reached
+    ALL = "all"
+
+
+def _tasks_in_scope(user: User) -> QuerySet[OutreachTask]:
+    prefix = scope_prefix(user) if allowed(user, "citizen.assist") else None
+    if prefix is None:
+        return OutreachTask.objects.none()
+    return OutreachTask.objects.filter(region_code__startswith=prefix, citizen__erased_at__isnull=True).select_related(
+        "citizen", "service", "service__department", "handled_by"
+    )
+
+
+def outreach_tasks_for(user: User, *, show: str = OutreachShow.TO_DO, today: datetime.date) -> QuerySet[OutreachTask]:
+    """The outreach tasks of the staff member's area: essential assistance first, then the oldest.
+    `show` is "to_do" (not yet contacted, or due for a follow-up by `today`), "all", or an outcome."""
+    tasks = _tasks_in_scope(user)
+    if show == OutreachShow.TO_DO:
+        tasks = tasks.filter(Q(outcome=OutreachOutcome.OPEN) | Q(follow_up_on__lte=today))
+    elif show in OutreachOutcome.values:
+        tasks = tasks.filter(outcome=show)
+    return tasks.order_by("-essential", "created_at", "id")
+
+
+@transaction.atomic
+def outreach_list_read(user: User, tasks: Iterable[OutreachTask], *, request_id: str = "") -> list[OutreachTask]:
+    """A page of the outreach list names the people on it: a read of each one's name and masked ID
+    number, logged with the purpose outreach."""
+    tasks = list(tasks)
+    for citizen in {task.citizen_id: task.citizen for task in tasks}.values():
+        access_record(
+            actor=user,
+            subject=citizen,
+            fields=OUTREACH_LIST_FIELDS,
+            purpose=AccessPurpose.OUTREACH,
+            channel=AccessChannel.PAGE,
+            request_id=request_id,
+        )
+    return tasks
+
+
+def outreach_task_get(user: User, task_id: int) -> OutreachTask:
+    """A task of the staff member's area, to act on; 404 otherwise."""
+    task = _tasks_in_scope(user).filter(pk=task_id).first()
+    if task is None:
+        raise Http404
+    return task
+
+
+@transaction.atomic
+def outreach_task_read(user: User, task_id: int, *, request_id: str = "") -> OutreachTask:
+    """A task's page shows who to contact and how: a read of the person, logged with the purpose outreach."""
+    task = outreach_task_get(user, task_id)
+    access_record(
+        actor=user,
+        subject=task.citizen,
+        fields=PERSON_FIELDS,
+        purpose=AccessPurpose.OUTREACH,
+        channel=AccessChannel.PAGE,
+        request_id=request_id,
+    )
+    return task

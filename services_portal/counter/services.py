@@ -1,0 +1,129 @@
+"""Acting for a person at the counter desk, and working the outreach list.
+
+Facts the person tells the staff are recorded with the source "counter staff" and the staff member;
+consents given in person are witnessed; an application made at the desk is recorded as the person's
+"apply" interaction on the counter channel. The portal has no application workflow beyond that
+record: the department takes the application from there. For a service granted without application
+(免申即享) the record is all there is: caseworkers find those people by data matching.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from profiles.facts import FACTS, FactsInvalid, facts_clean
+from profiles.models import Citizen, ConsentChannel, ConsentEvent, FactSource, FactValue, User
+from profiles.permissions import allowed, in_scope
+from profiles.purposes import Purpose
+from profiles.selectors import fact_values_current
+from profiles.services.consent import consent_grant, consent_withdraw
+from profiles.services.facts import fact_encode, fact_record
+from recommender.models import Interaction, InteractionChannel, InteractionKind
+from recommender.services.interactions import interaction_record
+from services_portal.core.errors import PortalError
+from services_portal.counter.models import OutreachOutcome, OutreachTask
+from services_portal.counter.selectors import PersonNotFound
+
+# What a contact attempt can come to; "not yet contacted" is where a task starts, not an outcome.
+OUTCOMES_RECORDED = (
+    OutreachOutcome.REACHED_BY_PHONE,
+    OutreachOutcome.VISITED,
+    OutreachOutcome.DECLINED,
+    OutreachOutcome.UNREACHABLE,
+)
+
+
+def _check_assisting(staff: User, citizen: Citizen) -> None:
+    if not allowed(staff, "citizen.assist") or not in_scope(staff, citizen.region_code):
+        raise PersonNotFound("not_found", _("This person is not registered in your area."))
+
+
+@transaction.atomic
+def counter_facts_record(*, citizen: Citizen, staff: User, values: Mapping[str, Any]) -> list[FactValue]:
+    """Record what the person tells the counter staff: source "counter staff", recorded by `staff`.
+    A blank answer leaves the value as it is, and an unchanged one is not recorded again. Every value
+    is checked, and every refusal reported at once; one refusal stores nothing. Values from a
+    government department are not changed here (the person reports an error instead), and a sensitive
+    fact is refused without the person's consent to hold sensitive facts."""
+    _check_assisting(staff, citizen)
+    try:
+        clean = facts_clean(values, today=timezone.localdate())
+    except FactsInvalid as error:
+        raise PortalError.from_facts_invalid(error, _("Some answers need correcting.")) from None
+    current = fact_values_current(citizen)
+    errors: dict[str, list[str]] = {}
+    recorded = []
+    for key, value in clean.items():
+        held = current.get(key)
+        if held is not None and held.value == fact_encode(value):
+            continue
+        if held is not None and held.source == FactSource.DEPARTMENT_FEED:
+            errors[key] = [_("This value comes from a government department. If it is wrong, report the error.")]
+            continue
+        try:
+            recorded.append(
+                fact_record(citizen=citizen, key=key, value=value, source=FactSource.COUNTER_STAFF, recorded_by=staff)
+            )
+        except PortalError as error:
+            errors[key] = error.fields.get(key) or [error.message]
+    if errors:
+        # Raising undoes the values already recorded above: all or nothing.
+        ordered = {key: errors[key] for key in FACTS if key in errors}
+        raise PortalError("facts_refused", _("Some answers need correcting."), fields=ordered)
+    return recorded
+
+
+@transaction.atomic
+def counter_consent_record(*, citizen: Citizen, staff: User, purpose: Purpose | str, granted: bool) -> ConsentEvent:
+    """A consent the person gives (or withdraws) in person, witnessed by the staff member: one ledger row
+    on the counter channel. The consent services refuse a child's record and an unknown purpose."""
+    _check_assisting(staff, citizen)
+    change = consent_grant if granted else consent_withdraw
+    return change(citizen=citizen, purpose=purpose, channel=ConsentChannel.COUNTER, witness=staff)
+
+
+def counter_application_record(*, citizen: Citizen, staff: User, service_code: str) -> Interaction:
+    """The person applies for a service at the desk, the staff acting for them: recorded as their
+    "apply" interaction on the counter channel. Kept whether or not the person allows personalisation,
+    as an application is not activity tracking (the recommender's training still leaves out people
+    without that consent)."""
+    _check_assisting(staff, citizen)
+    return interaction_record(
+        citizen=citizen, service_code=service_code, kind=InteractionKind.APPLY, channel=InteractionChannel.COUNTER
+    )
+
+
+@transaction.atomic
+def outreach_outcome_record(
+    *,
+    task: OutreachTask,
+    staff: User,
+    outcome: OutreachOutcome | str,
+    follow_up_on: datetime.date | None = None,
+    note: str = "",
+) -> OutreachTask:
+    """What came of contacting the person: reached by phone, visited, declined or unreachable, with an
+    optional follow-up date (today or later) and note. The staff member is recorded as its handler."""
+    task = OutreachTask.objects.select_for_update().select_related("citizen").get(pk=task.pk)
+    _check_assisting(staff, task.citizen)
+    errors: dict[str, list[str]] = {}
+    if outcome not in OUTCOMES_RECORDED:
+        errors["outcome"] = [_("Choose what came of contacting the person.")]
+    if follow_up_on is not None and follow_up_on < timezone.localdate():
+        errors["follow_up_on"] = [_("The follow-up date cannot be in the past.")]
+    if len(note) > 2000:
+        errors["note"] = [_("Keep the note under 2,000 characters.")]
+    if errors:
+        raise PortalError("outcome_invalid", _("Some answers need correcting."), fields=errors)
+    task.outcome = outcome
+    task.follow_up_on = follow_up_on
+    task.note = note.strip()
+    task.handled_by = staff
+    task.save(update_fields=["outcome", "follow_up_on", "note", "handled_by", "updated_at"])
+    return task

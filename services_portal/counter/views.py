@@ -1,0 +1,518 @@
+"""The counter desk (/counter/, 线下兜底): counter staff look a person up with a purpose, see their
+services with eligibility and reasons, record facts and witnessed consents for them, apply for them,
+print a large-print checklist for them to take home, and work the outreach list of their area.
+
+The views parse input, call one selector or service, and render. The look-up is posted, so that an
+ID number never reaches a URL; the person's pages then carry a visit handle held in the staff
+member's session (visits.py). Every page that shows the person logs the read with the visit's purpose.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import get_language, ngettext
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from profiles.display import fact_row, field_label, rows_by_topic
+from profiles.facts import FACTS, TOPICS, Sensitivity
+from profiles.forms import FactsForm, errors_from
+from profiles.models import AccessChannel, AccessPurpose, Citizen, FactSource
+from profiles.permissions import permission_required
+from profiles.purposes import Purpose
+from profiles.selectors import consent_given, consent_overview, department_names, fact_values_current
+from services_portal.catalog.models import ServiceItem
+from services_portal.core.errors import PortalError
+from services_portal.counter.checklist import checklist_build, checklist_language
+from services_portal.counter.forms import (
+    ApplyForm,
+    ChecklistForm,
+    ConsentForm,
+    LookupForm,
+    OutreachFilterForm,
+    OutreachOutcomeForm,
+    ServiceCheckForm,
+)
+from services_portal.counter.models import OutreachOutcome, OutreachTask
+from services_portal.counter.pdf import checklist_pdf
+from services_portal.counter.selectors import (
+    PersonNotFound,
+    PersonRecord,
+    counter_person_find,
+    counter_person_get,
+    counter_person_read,
+    desk_recommendations,
+    desk_services,
+    outreach_list_read,
+    outreach_task_get,
+    outreach_task_read,
+    outreach_tasks_for,
+    service_check,
+    services_chosen,
+)
+from services_portal.counter.services import (
+    counter_application_record,
+    counter_consent_record,
+    counter_facts_record,
+    outreach_outcome_record,
+)
+from services_portal.counter.visits import Visit, VisitEnded, visit_end, visit_get, visit_open
+from services_portal.notifications.services.routing import OutreachReason
+from services_portal.reference import regions
+
+RECOMMENDED = 10
+OUTREACH_PAGE_SIZE = 20
+
+
+def _request_id(request: HttpRequest) -> str:
+    return getattr(request, "request_id", "")
+
+
+def _region_name(code: str) -> str:
+    return regions.display_name(code) if code else ""
+
+
+def with_visit(view: Callable) -> Callable:
+    """Pages about the person being served: the handle in the URL must name a live visit of this
+    staff member's session; otherwise back to the look-up."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, handle: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            visit = visit_get(request.session, handle)
+        except VisitEnded:
+            messages.info(request, _("That visit has ended. Look the person up again."))
+            return redirect("counter:lookup")
+        return view(request, visit, *args, **kwargs)
+
+    return wrapper
+
+
+def _person_read(request: HttpRequest, visit: Visit, **options: Any) -> PersonRecord:
+    return counter_person_read(
+        request.user,
+        citizen_id=visit.citizen_id,
+        purpose=visit.purpose,
+        request_id=_request_id(request),
+        **options,
+    )
+
+
+def _visit_context(visit: Visit, citizen: Citizen, section: str) -> dict[str, Any]:
+    return {
+        "visit": visit,
+        "person": citizen,
+        "region_name": _region_name(citizen.region_code),
+        "purpose_label": AccessPurpose(visit.purpose).label,
+        "section": section,
+    }
+
+
+# -- the look-up -----------------------------------------------------------------------------------
+
+
+@never_cache
+@permission_required("citizen.assist")
+@require_http_methods(["GET", "POST"])
+def lookup_page(request: HttpRequest) -> HttpResponse:
+    form = LookupForm(request.POST if request.method == "POST" else None)
+    not_found = False
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            citizen = counter_person_find(
+                request.user, resident_id=data["resident_id"], name=data["name"], phone=data["phone"]
+            )
+        except PersonNotFound as error:
+            form.add_error(None, error.message)
+            not_found = True
+        except PortalError as error:
+            errors_from(form, error)
+        else:
+            visit = visit_open(request.session, citizen=citizen, purpose=data["purpose"])
+            return redirect("counter:person", handle=visit.handle)
+    status = 404 if not_found else 400 if form.errors else 200
+    context = {"form": form, "scope_name": _region_name(request.user.region_scope)}
+    return render(request, "counter/lookup.html", context, status=status)
+
+
+@never_cache
+@permission_required("citizen.assist")
+@with_visit
+@require_POST
+def end_visit(request: HttpRequest, visit: Visit) -> HttpResponse:
+    visit_end(request.session, visit.handle)
+    messages.success(request, _("You have finished serving the person. Their details are closed on this screen."))
+    return redirect("counter:lookup")
+
+
+# -- the person being served -----------------------------------------------------------------------
+
+
+@never_cache
+@permission_required("citizen.assist")
+@with_visit
+@require_GET
+def person_page(request: HttpRequest, visit: Visit) -> HttpResponse:
+    record = _person_read(request, visit, also=("consents",))
+    citizen = record.citizen
+    check_form = ServiceCheckForm(request.GET or None, services=desk_services())
+    check = None
+    if check_form.is_bound and check_form.is_valid() and check_form.cleaned_data["service"]:
+        check = service_check(citizen, service_code=check_form.cleaned_data["service"], on=timezone.localdate())
+    holder = citizen.consent_holder
+    context = {
+        **_visit_context(visit, citizen, "services"),
+        "for_you": desk_recommendations(citizen, limit=request.display.page_size(RECOMMENDED)),
+        "check_form": check_form,
+        "check": check,
+        "topics": rows_by_topic(record.facts.values(), department_names()),
+        "sensitive_hidden": not consent_given(holder, Purpose.SENSITIVE_FACTS),
+        "consents": consent_overview(holder),
+        "is_ward": citizen.guardian_id is not None,
+    }
+    return render(request, "counter/person.html", context, status=400 if check_form.errors else 200)
+
+
+def _applied_message(service: ServiceItem, citizen: Citizen) -> str:
+    if service.proactive:
+        message = _(
+            "Recorded: the person asked for %(service)s at the counter. It is granted without application "
+            "(免申即享), so nothing more is sent: caseworkers find the people who qualify by data matching."
+        ) % {"service": service.name}
+        if not consent_given(citizen.consent_holder, Purpose.PROACTIVE_BENEFITS):
+            message += " " + _(
+                "That needs the person's consent to be assessed without an application: record it on the "
+                "consents page if they agree."
+            )
+        return message
+    return _(
+        "Recorded: the person applied for %(service)s at the counter. The portal keeps this record only: "
+        "hand the person's materials to the %(department)s window, which decides."
+    ) % {"service": service.name, "department": service.department.name}
+
+
+@never_cache
+@permission_required("citizen.assist")
+@with_visit
+@require_POST
+def apply_page(request: HttpRequest, visit: Visit) -> HttpResponse:
+    citizen = counter_person_get(request.user, visit.citizen_id)
+    form = ApplyForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest()
+    try:
+        interaction = counter_application_record(
+            citizen=citizen, staff=request.user, service_code=form.cleaned_data["service"]
+        )
+    except PortalError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _applied_message(interaction.service, citizen))
+    return redirect("counter:person", handle=visit.handle)
+
+
+# -- facts -----------------------------------------------------------------------------------------
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return "" if value is None else str(value)
+
+
+def _askable_facts(citizen: Citizen, current: dict[str, Any]) -> list:
+    """What staff may record: not a department's values, and sensitive facts only with consent."""
+    sensitive_allowed = consent_given(citizen.consent_holder, Purpose.SENSITIVE_FACTS)
+    return [
+        fact
+        for key, fact in FACTS.items()
+        if (sensitive_allowed or fact.sensitivity != Sensitivity.SENSITIVE)
+        and not (key in current and current[key].source == FactSource.DEPARTMENT_FEED)
+    ]
+
+
+def _facts_page(request: HttpRequest, visit: Visit, form: FactsForm | None = None) -> HttpResponse:
+    record = _person_read(request, visit)
+    citizen, current = record.citizen, record.facts
+    if form is None:
+        initial = {key: _as_text(value.value) for key, value in current.items()}
+        form = FactsForm(initial=initial, facts=_askable_facts(citizen, current), auto_id="fact-%s")
+    fields = {field.name: field for field in form}
+    topics = [
+        (title, [fields[key] for key, fact in FACTS.items() if fact.topic == code and key in fields])
+        for code, title in TOPICS.items()
+    ]
+    departments = department_names()
+    from_department = [
+        fact_row(current[key], departments)
+        for key in FACTS
+        if key in current and current[key].source == FactSource.DEPARTMENT_FEED
+    ]
+    refused = [(field_label(key), errors) for key, errors in form.refused.items()]
+    has_errors = bool(form.errors or form.refused)
+    context = {
+        **_visit_context(visit, citizen, "facts"),
+        "form": form,
+        "topics": [(title, topic_fields) for title, topic_fields in topics if topic_fields],
+        "from_department": from_department,
+        "refused": refused,
+        "has_errors": has_errors,
+        "sensitive_hidden": not consent_given(citizen.consent_holder, Purpose.SENSITIVE_FACTS),
+    }
+    return render(request, "counter/facts.html", context, status=400 if has_errors else 200)
+
+
+@never_cache
+@permission_required("citizen.assist")
+@with_visit
+@require_http_methods(["GET", "POST"])
+def facts_page(request: HttpRequest, visit: Visit) -> HttpResponse:
+    if request.method != "POST":
+        return _facts_page(request, visit)
+    citizen = counter_person_get(request.user, visit.citizen_id)
+    values = {key: request.POST[key] for key in FACTS if key in request.POST}
+    try:
+        recorded = counter_facts_record(citizen=citizen, staff=request.user, values=values)
+    except PortalError as error:
+        form = FactsForm(request.POST, facts=_askable_facts(citizen, fact_values_current(citizen)), auto_id="fact-%s")
+        form.refuse(error)
+        return _facts_page(request, visit, form=form)
+    if recorded:
+        count = len(recorded)
+        messages.success(
+            request,
+            ngettext(
+                "%(count)s answer recorded for the person, with you as its source.",
+                "%(count)s answers recorded for the person, with you as their source.",
+                count,
+            )
+            % {"count": count},
+        )
+    else:
+        messages.info(request, _("Nothing changed: every answer was already recorded."))
+    return redirect("counter:person", handle=visit.handle)
+
+
+# -- consents --------------------------------------------------------------------------------------
+
+
+@never_cache
+@permission_required("citizen.assist")
+@with_visit
+@require_http_methods(["GET", "POST"])
+def consents_page(request: HttpRequest, visit: Visit) -> HttpResponse:
+    if request.method == "POST":
+        citizen = counter_person_get(request.user, visit.citizen_id)
+        form = ConsentForm(request.POST)
+        if not form.is_valid():
+            return HttpResponseBadRequest()
+        purpose, granted = form.cleaned_data["purpose"], form.cleaned_data["action"] == "grant"
+        try:
+            counter_consent_record(citizen=citizen, staff=request.user, purpose=purpose, granted=granted)
+        except PortalError as error:
+            messages.error(request, error.message)
+        else:
+            label = Purpose(purpose).label
+            if granted:
+                messages.success(
+                    request, _("Recorded, with you as witness: the person agreed: %(purpose)s.") % {"purpose": label}
+                )
+            else:
+                messages.success(
+                    request, _("Recorded, with you as witness: the person withdrew: %(purpose)s.") % {"purpose": label}
+                )
+        return redirect("counter:consents", handle=visit.handle)
+    record = _person_read(request, visit, facts=False, also=("consents",))
+    citizen = record.citizen
+    context = {
+        **_visit_context(visit, citizen, "consents"),
+        "consents": consent_overview(citizen.consent_holder),
+        "is_ward": citizen.guardian_id is not None,
+    }
+    return render(request, "counter/consents.html", context)
+
+
+# -- the checklist ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _ChecklistRequest:
+    form: ChecklistForm
+    chosen: list[ServiceItem]
+    language: str
+
+
+def _checklist_request(request: HttpRequest, citizen: Citizen) -> _ChecklistRequest:
+    """The services to list (the ones ticked, else those the person qualifies for among the recommended,
+    else all recommended) and the language (the one chosen, else the page's)."""
+    items = desk_recommendations(citizen, limit=RECOMMENDED).items
+    recommended = [item.service for item in items]
+    qualified = [item.service for item in items if item.eligible]
+    asked = services_chosen(request.GET.getlist("service"))
+    offered = list({service.code: service for service in [*recommended, *asked]}.values())
+    default = [service.code for service in (qualified or recommended)]
+    page_language = checklist_language("", get_language() or "")
+    data = None
+    if "service" in request.GET or "language" in request.GET:
+        data = request.GET.copy()
+        data.setdefault("language", page_language)
+    form = ChecklistForm(
+        data,
+        services=offered,
+        initial={"service": default, "language": page_language},
+    )
+    if form.is_bound and form.is_valid():
+        chosen = form.cleaned_data
+        return _ChecklistRequest(form, services_chosen(chosen["service"]), chosen["language"] or page_language)
+    return _ChecklistRequest(form, services_chosen(default), page_language)
+
+
+@never_cache
+@permission_required("citizen.assist")
+@with_visit
+@require_GET
+def checklist_page(request: HttpRequest, visit: Visit) -> HttpResponse:
+    record = _person_read(request, visit)
+    citizen = record.citizen
+    asked = _checklist_request(request, citizen)
+    checklist = checklist_build(
+        citizen=citizen, services=asked.chosen, language=asked.language, on=timezone.localdate()
+    )
+    query = urlencode([*(("service", service.code) for service in asked.chosen), ("language", asked.language)])
+    context = {
+        **_visit_context(visit, citizen, "checklist"),
+        "form": asked.form,
+        "checklist": checklist,
+        "pdf_query": query,
+    }
+    return render(request, "counter/checklist.html", context, status=400 if asked.form.errors else 200)
+
+
+@never_cache
+@permission_required("citizen.assist")
+@with_visit
+@require_GET
+def checklist_pdf_download(request: HttpRequest, visit: Visit) -> HttpResponse:
+    record = _person_read(request, visit, channel=AccessChannel.EXPORT)
+    citizen = record.citizen
+    asked = _checklist_request(request, citizen)
+    if asked.form.errors:
+        return HttpResponseBadRequest()
+    checklist = checklist_build(
+        citizen=citizen, services=asked.chosen, language=asked.language, on=timezone.localdate()
+    )
+    response = HttpResponse(checklist_pdf(checklist, author=str(settings.PORTAL_NAME)), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="checklist-{timezone.localdate().isoformat()}.pdf"'
+    return response
+
+
+# -- the outreach list -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutreachRow:
+    task: OutreachTask
+    reason: str
+    region_name: str
+    age_days: int
+    follow_up_due: bool
+
+
+def _outreach_row(task: OutreachTask, today: datetime.date) -> OutreachRow:
+    return OutreachRow(
+        task=task,
+        # the routing stores a code; a task made by hand may carry its own words
+        reason=str(OutreachReason.LABELS.get(task.reason, task.reason)),
+        region_name=_region_name(task.region_code),
+        age_days=(today - timezone.localdate(task.created_at)).days,
+        follow_up_due=task.follow_up_on is not None and task.follow_up_on <= today,
+    )
+
+
+@never_cache
+@permission_required("citizen.assist")
+@require_GET
+def outreach_page(request: HttpRequest) -> HttpResponse:
+    form = OutreachFilterForm(request.GET)
+    form.is_valid()
+    today = timezone.localdate()
+    tasks = outreach_tasks_for(request.user, show=form.show_value(), today=today)
+    paginator = Paginator(tasks, request.display.page_size(OUTREACH_PAGE_SIZE))
+    page = paginator.get_page(request.GET.get("page"))
+    shown = outreach_list_read(request.user, page, request_id=_request_id(request))
+    context = {
+        "form": form,
+        "page": page,
+        "rows": [_outreach_row(task, today) for task in shown],
+        "filtered": bool(request.GET.get("show")),
+        "scope_name": _region_name(request.user.region_scope),
+    }
+    return render(request, "counter/outreach.html", context, status=400 if form.errors else 200)
+
+
+def _task_page(request: HttpRequest, task: OutreachTask, form: OutreachOutcomeForm, status: int = 200) -> HttpResponse:
+    context = {
+        "row": _outreach_row(task, timezone.localdate()),
+        "task": task,
+        "form": form,
+        "recorded": task.outcome != OutreachOutcome.OPEN,
+    }
+    return render(request, "counter/outreach_task.html", context, status=status)
+
+
+@never_cache
+@permission_required("citizen.assist")
+@require_http_methods(["GET", "POST"])
+def outreach_task_page(request: HttpRequest, task_id: int) -> HttpResponse:
+    if request.method != "POST":
+        task = outreach_task_read(request.user, task_id, request_id=_request_id(request))
+        return _task_page(request, task, OutreachOutcomeForm())
+    task = outreach_task_get(request.user, task_id)
+    form = OutreachOutcomeForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            task = outreach_outcome_record(
+                task=task,
+                staff=request.user,
+                outcome=data["outcome"],
+                follow_up_on=data["follow_up_on"],
+                note=data["note"],
+            )
+        except PortalError as error:
+            errors_from(form, error)
+        else:
+            messages.success(
+                request,
+                _("Recorded for %(name)s: %(outcome)s.")
+                % {"name": task.citizen.name or task.citizen.resident_id_masked, "outcome": task.get_outcome_display()},
+            )
+            return redirect("counter:outreach")
+    task = outreach_task_read(request.user, task_id, request_id=_request_id(request))
+    return _task_page(request, task, form, status=400)
+
+
+@never_cache
+@permission_required("citizen.assist")
+@require_POST
+def outreach_visit(request: HttpRequest, task_id: int) -> HttpResponse:
+    """Serve the task's person at the desk: a visit with the purpose outreach."""
+    task = outreach_task_get(request.user, task_id)
+    visit = visit_open(request.session, citizen=task.citizen, purpose=AccessPurpose.OUTREACH)
+    return redirect("counter:person", handle=visit.handle)
