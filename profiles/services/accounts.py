@@ -65,12 +65,14 @@ def citizen_erase(*, citizen: Citizen) -> Citizen:
     law requires) pointing at a pseudonymous record that no longer says who the person was."""
     from profiles.models import FactValue, TagSuppression
     from recommender.models import Interaction, ScoredList
+    from services_portal.counter.models import OutreachTask
+    from services_portal.notifications.models import Notification, Push
 
     citizen = Citizen.objects.select_for_update().get(pk=citizen.pk)
     FactValue.objects.filter(citizen=citizen).delete()
     TagSuppression.objects.filter(citizen=citizen).delete()
-    Interaction.objects.filter(citizen=citizen).delete()
-    ScoredList.objects.filter(citizen=citizen).delete()
+    for personal in (Interaction, ScoredList, Notification, OutreachTask, Push):
+        personal.objects.filter(citizen=citizen).delete()
     for ward in citizen.wards.all():
         citizen_erase(citizen=ward)
     user = citizen.user

@@ -15,6 +15,7 @@ from recommender.models import InteractionChannel, RecommenderModel
 from recommender.services.interactions import interaction_record
 from recommender.simulator import population_simulate
 from services_portal.feeds.services import feed_batch_ingest
+from services_portal.notifications.tasks import sweep
 
 DEMO_PASSWORD = "demo-portal-2026"  # noqa: S105 - embedded demo only; refused in production below
 DEMO_STAFF = [
@@ -71,6 +72,9 @@ class Command(BaseCommand):
         for code, kind in (("gx-birth-medical-certificate", "complete"), ("gx-newborn-hukou", "apply")):
             interaction_record(citizen=parent, service_code=code, kind=kind, channel=InteractionChannel.WEB)
         call_command("recommender_train", stdout=self.stdout)
+        # the daily sweep once now: what the recommender found goes out, to the inbox, by text message,
+        # or, for people who are not online, to the outreach list of their counter
+        self.stdout.write(f"sweep: {sweep.delay().get()} people looked at")
 
     def _parent_with_a_newborn(self, resident_id: str, health_feed: User) -> Citizen:
         """A citizen who agreed to data matching, sensitive facts and benefits without applying, and the
@@ -82,6 +86,8 @@ class Command(BaseCommand):
                 consent_grant(citizen=parent, purpose=purpose, channel=ConsentChannel.WEB)
             place = {"region_code": "450103", "hukou_region_code": "450103", "hukou_type": "urban"}
             facts_self_declare(citizen=parent, values=place)
+            # the parent uses the portal: pushes reach them in the inbox rather than at the counter
+            User.objects.filter(pk=parent.user_id).update(last_login=timezone.now())
         born = timezone.localdate() - datetime.timedelta(days=30)
         rows = [
             {
