@@ -7,6 +7,7 @@ the "for you" page, so that a person is described the same way everywhere.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import threading
 from collections.abc import Iterable, Sequence
@@ -154,22 +155,28 @@ class People:
         return {int(citizen_id): i for i, citizen_id in enumerate(self.ids)}
 
     def subset(self, rows: np.ndarray) -> People:
-        pick = rows.tolist()
-        return People(
-            ids=self.ids[rows],
-            eligibility=self.eligibility[rows],
-            tags=[self.tags[i] for i in pick],
-            age_band=[self.age_band[i] for i in pick],
-            prefecture=[self.prefecture[i] for i in pick],
-            hukou_type=[self.hukou_type[i] for i in pick],
-            disabled=[self.disabled[i] for i in pick],
-            personalised=self.personalised[rows],
-            positives=self.positives[rows],
-            positive_count=self.positive_count[rows],
-            done=self.done[rows],
-            negative=self.negative[rows],
-            channel_habit=[self.channel_habit[i] for i in pick],
+        return People._of_parts([self], lambda array: array[rows], lambda items: [items[i] for i in rows.tolist()])
+
+    @staticmethod
+    def concatenate(parts: list[People]) -> People:
+        return People._of_parts(
+            parts, lambda *arrays: _stack(arrays), lambda *lists: [item for items in lists for item in items]
         )
+
+    @staticmethod
+    def _of_parts(parts: list[People], arrays: Any, lists: Any) -> People:
+        """A People whose array fields come from `arrays` and list fields from `lists`, field by field."""
+        fields = {}
+        for field in dataclasses.fields(People):
+            values = [getattr(part, field.name) for part in parts]
+            fields[field.name] = lists(*values) if isinstance(values[0], list) else arrays(*values)
+        return People(**fields)
+
+
+def _stack(arrays: tuple[Any, ...]) -> Any:
+    if sparse.issparse(arrays[0]):
+        return sparse.vstack(arrays, format="csr")
+    return np.concatenate(arrays) if arrays[0].ndim == 1 else np.vstack(arrays)
 
 
 def personalised_ids(citizen_ids: Iterable[int]) -> set[int]:
@@ -318,23 +325,7 @@ def people_load(
 def people_load_chunked(citizen_ids: Sequence[int], *, chunk: int = 2000, **kwargs: Any) -> People:
     """people_load over many people, a chunk at a time so that queries stay small."""
     parts = [people_load(citizen_ids[start : start + chunk], **kwargs) for start in range(0, len(citizen_ids), chunk)]
-    if len(parts) == 1:
-        return parts[0]
-    return People(
-        ids=np.concatenate([p.ids for p in parts]),
-        eligibility=np.vstack([p.eligibility for p in parts]),
-        tags=[t for p in parts for t in p.tags],
-        age_band=[t for p in parts for t in p.age_band],
-        prefecture=[t for p in parts for t in p.prefecture],
-        hukou_type=[t for p in parts for t in p.hukou_type],
-        disabled=[t for p in parts for t in p.disabled],
-        personalised=np.concatenate([p.personalised for p in parts]),
-        positives=sparse.vstack([p.positives for p in parts], format="csr"),
-        positive_count=np.concatenate([p.positive_count for p in parts]),
-        done=sparse.vstack([p.done for p in parts], format="csr"),
-        negative=sparse.vstack([p.negative for p in parts], format="csr"),
-        channel_habit=[t for p in parts for t in p.channel_habit],
-    )
+    return parts[0] if len(parts) == 1 else People.concatenate(parts)
 
 
 # -- LightFM features -------------------------------------------------------------------------------

@@ -1,11 +1,12 @@
-"""Real Celery workers for the tests that ask for one: a process of its own, on the test's PostgreSQL
-database and a Redis broker."""
+"""Concurrency for the tests that ask for it: real Celery workers (a process of their own, on the test's
+PostgreSQL database and a Redis broker), and actions raced in threads with connections of their own."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 
@@ -44,3 +45,27 @@ def wait_for(condition: Callable[[], bool], *, seconds: float, what: str) -> Non
             return
         time.sleep(0.2)
     raise AssertionError(f"waited {seconds} s for {what}")
+
+
+def race(*actions: Callable[[], object]) -> list:
+    """Run each action in its own thread (and so its own database connection), all released at once;
+    returns what each returned or raised."""
+    barrier = threading.Barrier(len(actions))
+    outcomes: list = [None] * len(actions)
+
+    def run(index: int, action: Callable[[], object]) -> None:
+        try:
+            barrier.wait(timeout=10)
+            outcomes[index] = action()
+        except Exception as error:  # noqa: BLE001 - the outcome under test
+            outcomes[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, action)) for i, action in enumerate(actions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads)
+    return outcomes

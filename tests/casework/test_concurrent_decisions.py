@@ -1,8 +1,6 @@
 """Two caseworkers decide the same case at the same moment, each in their own thread and database
 connection: the row lock and the version make exactly one of them win. PostgreSQL only."""
 
-import threading
-
 import pytest
 from django.db import connection
 
@@ -12,6 +10,7 @@ from services_portal.casework.services import CaseConflict, case_approve, case_r
 from services_portal.feeds.services import feed_batch_ingest
 from tests.conftest import postgres_only
 from tests.factories import birth_row
+from tests.workers import race
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -53,29 +52,6 @@ def contended(monkeypatch):
 
     monkeypatch.setattr(casework_services, "_locked_for_decision", holding_the_lock)
     return seen
-
-
-def race(*decisions):
-    """Run each decision in its own thread (and so its own connection), all released at once."""
-    barrier = threading.Barrier(len(decisions))
-    outcomes: list = [None] * len(decisions)
-
-    def run(index, decision):
-        try:
-            barrier.wait(timeout=10)
-            outcomes[index] = decision()
-        except Exception as error:  # noqa: BLE001 - the outcome under test
-            outcomes[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, d)) for i, d in enumerate(decisions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads)
-    return outcomes
 
 
 def decisions_of(case) -> list[str]:

@@ -5,7 +5,6 @@ mid-send loses nothing and sends nothing twice."""
 from __future__ import annotations
 
 import datetime
-import threading
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -28,6 +27,7 @@ from services_portal.notifications.sms import ConsoleBackend, FileBackend
 from services_portal.notifications.tasks import dispatch
 from tests.conftest import postgres_only
 from tests.notifications.push_helpers import DIGITAL, ESSENTIAL, ORDINARY, at, person, push
+from tests.workers import race
 
 pytestmark = pytest.mark.usefixtures("catalog")
 
@@ -419,29 +419,6 @@ def test_delivering_a_chunk_costs_the_same_queries_for_3_or_9_people(clock):
 
 
 # -- two workers at once (PostgreSQL) --------------------------------------------------------------------
-
-
-def race(*actions):
-    """Run each action in its own thread (and so its own database connection), all released at once."""
-    barrier = threading.Barrier(len(actions))
-    outcomes: list = [None] * len(actions)
-
-    def run(index, action):
-        try:
-            barrier.wait(timeout=10)
-            outcomes[index] = action()
-        except Exception as error:  # noqa: BLE001 - the outcome under test
-            outcomes[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, action)) for i, action in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads)
-    return outcomes
 
 
 @pytest.mark.django_db(transaction=True)
