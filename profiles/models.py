@@ -227,3 +227,37 @@ class AccessLogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_id} read {self.subject_id} for {self.purpose}"
+
+
+class CodePurpose(models.TextChoices):
+    BIND_BY_PHONE = "bind_by_phone", _("Proving who you are by a code to your phone")
+    COUNTER_ACTIVATION = "counter_activation", _("Activation code from the service counter")
+    PASSWORD_RESET = "password_reset", _("Resetting a password")
+    SIGN_IN_STEP_UP = "sign_in_step_up", _("Signing in after failed attempts")
+
+
+class OneTimeCode(models.Model):
+    """A short secret sent to a phone or handed over at the counter. Only a keyed hash of it is kept;
+    it expires, allows a few tries, and is used once. `citizen` is the person it proves; `user` the
+    account that may redeem it (none for a counter activation code, which whoever holds the slip uses)."""
+
+    purpose = models.CharField(max_length=24, choices=CodePurpose)
+    citizen = models.ForeignKey(Citizen, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    code_hash = models.CharField(max_length=64)
+    sent_to = models.CharField(_("sent to"), max_length=20, blank=True, help_text="masked phone number")
+    issued_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    max_attempts = models.PositiveSmallIntegerField(default=5)
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["purpose", "citizen", "-created_at"], name="code_citizen_latest")]
+        verbose_name = _("one-time code")
+        verbose_name_plural = _("one-time codes")
+
+    def __str__(self) -> str:
+        return f"{self.purpose} #{self.pk}"

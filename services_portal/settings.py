@@ -224,7 +224,7 @@ PUSH_UNREAD_ESCALATE_HOURS = env.int("PUSH_UNREAD_ESCALATE_HOURS", default=48)
 # The portal's public address, for links in text messages.
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://localhost:8000")
 # Text messages go through a backend, like Django's e-mail backends: console, file, or a real gateway.
-SMS_BACKEND = env.str("SMS_BACKEND", default="services_portal.notifications.sms.ConsoleBackend")
+SMS_BACKEND = env.str("SMS_BACKEND", default="services_portal.core.sms.ConsoleBackend")
 SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / "var" / "sms"))
 
 # People per batch-scoring task: the same chunks run on one worker or many.
@@ -296,3 +296,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# One-time codes (profiles/services/codes.py): by text message, and printed on a counter visit slip.
+CODE_MINUTES = env.int("CODE_MINUTES", default=10)
+COUNTER_ACTIVATION_CODE_MINUTES = env.int("COUNTER_ACTIVATION_CODE_MINUTES", default=30)
+CODE_MAX_ATTEMPTS = env.int("CODE_MAX_ATTEMPTS", default=5)
+CODE_SEND_LIMIT_PER_HOUR = env.int("CODE_SEND_LIMIT_PER_HOUR", default=5)
+CODE_RESEND_AFTER_SECONDS = env.int("CODE_RESEND_AFTER_SECONDS", default=60)

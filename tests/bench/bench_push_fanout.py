@@ -51,7 +51,7 @@ def environment() -> dict[str, str]:
         "OPENBLAS_NUM_THREADS": "1",
         "PUSH_QUIET_HOURS": "off",
         "PUSH_DAILY_LIMIT": "1000",
-        "SMS_BACKEND": "services_portal.notifications.sms.FileBackend",
+        "SMS_BACKEND": "services_portal.core.sms.FileBackend",
         "SMS_FILE_PATH": str(SMS_DIRECTORY),
     }
 

@@ -191,7 +191,7 @@ def test_a_birth_from_the_health_feed_reaches_every_parent_once(new_context, sit
     feed = StaffFactory(role=Role.DEPARTMENT_FEED, department="health", region_scope="")
     worker = worker_start(
         broker=settings.CELERY_BROKER_URL,
-        SMS_BACKEND="services_portal.notifications.sms.FileBackend",
+        SMS_BACKEND="services_portal.core.sms.FileBackend",
         SMS_FILE_PATH=str(tmp_path),
         PUSH_DAILY_LIMIT="20",
     )

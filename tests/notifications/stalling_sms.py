@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from services_portal.notifications.sms import FileBackend
+from services_portal.core.sms import FileBackend
 
 STALL_SECONDS = 120
 

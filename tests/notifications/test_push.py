@@ -23,7 +23,7 @@ from services_portal.notifications import live
 from services_portal.notifications.models import Delivery, Notification, NotificationKind, Push
 from services_portal.notifications.services import delivery, notification_mark_read, push_deliver, pushes_deliver
 from services_portal.notifications.services import push as push_module
-from services_portal.notifications.sms import ConsoleBackend, FileBackend
+from services_portal.core.sms import ConsoleBackend, FileBackend
 from services_portal.notifications.tasks import dispatch
 from tests.conftest import postgres_only
 from tests.notifications.push_helpers import DIGITAL, ESSENTIAL, ORDINARY, at, person, push
@@ -35,7 +35,7 @@ pytestmark = pytest.mark.usefixtures("catalog")
 @pytest.fixture(autouse=True)
 def sms(settings, tmp_path) -> FileBackend:
     """Text messages go to a file; returns a reader of it."""
-    settings.SMS_BACKEND = "services_portal.notifications.sms.FileBackend"
+    settings.SMS_BACKEND = "services_portal.core.sms.FileBackend"
     settings.SMS_FILE_PATH = str(tmp_path / "sms")
     settings.PORTAL_BASE_URL = "https://gx.example.cn"
     settings.PUSH_DAILY_LIMIT = 3
@@ -360,7 +360,7 @@ def test_a_text_message_left_sending_is_completed_without_a_second_message(clock
 
 def test_without_a_deduplicating_gateway_a_message_left_sending_is_not_sent_again(clock, monkeypatch, settings, capsys):
     # given a gateway that does not drop duplicates, and a worker killed after it took the message
-    settings.SMS_BACKEND = "services_portal.notifications.sms.ConsoleBackend"
+    settings.SMS_BACKEND = "services_portal.core.sms.ConsoleBackend"
     citizen = person(online=False, consents=[Purpose.NOTIFY_SMS])
     made = push(citizen)
     real_send = ConsoleBackend.send

@@ -9,7 +9,7 @@ import pytest
 
 from services_portal.notifications.models import Push
 from services_portal.notifications.services.sms_text import SmsTooLong, segment_limit, sms_text
-from services_portal.notifications.sms import (
+from services_portal.core.sms import (
     ConsoleBackend,
     FileBackend,
     PermanentFailure,
@@ -90,7 +90,7 @@ def test_the_file_backends_test_numbers_fail_as_documented(file_backend):
 
 
 def test_the_backend_comes_from_the_setting(settings, tmp_path):
-    settings.SMS_BACKEND = "services_portal.notifications.sms.FileBackend"
+    settings.SMS_BACKEND = "services_portal.core.sms.FileBackend"
     settings.SMS_FILE_PATH = str(tmp_path / "from-setting")
     backend = get_backend()
     assert isinstance(backend, FileBackend)

@@ -38,7 +38,7 @@ NEWBORN_BUNDLE = [
 
 @pytest.fixture(autouse=True)
 def _settings(settings, tmp_path):
-    settings.SMS_BACKEND = "services_portal.notifications.sms.FileBackend"
+    settings.SMS_BACKEND = "services_portal.core.sms.FileBackend"
     settings.SMS_FILE_PATH = str(tmp_path / "sms")
     settings.PUSH_DAILY_LIMIT = 3
     settings.PUSH_QUIET_HOURS = "21:00-08:00"

@@ -52,7 +52,7 @@ from services_portal.notifications.services.routing import (
     reach_for,
 )
 from services_portal.notifications.services.sms_text import inbox_url, recipient_language, sms_text
-from services_portal.notifications.sms import PermanentFailure, TemporaryFailure, get_backend
+from services_portal.core.sms import PermanentFailure, TemporaryFailure, get_backend
 
 logger = logging.getLogger(__name__)
 
