@@ -1,13 +1,15 @@
 """The administration of people and staff. Reading a citizen here is logged like any other read;
 the consent ledger and the access log can be read but never changed."""
 
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from profiles.models import AccessChannel, AccessLogEntry, AccessPurpose, Citizen, ConsentEvent, FactValue, User
-from profiles.permissions import allowed, in_scope
+from profiles.permissions import allowed, in_scope, purpose_allowed
 from profiles.services.access import access_record
 
 
@@ -32,6 +34,41 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+def admin_purpose(user: User) -> AccessPurpose | None:
+    """The purpose a read in the administration is logged with: support for administrators, audit for
+    auditors (profiles.permissions.PURPOSES)."""
+    for purpose in (AccessPurpose.SUPPORT, AccessPurpose.AUDIT):
+        if purpose_allowed(user, purpose):
+            return purpose
+    return None
+
+
+class PersonReadLoggedAdmin(admin.ModelAdmin):
+    """A change page that shows a person's data: opening it is a read of the person, logged like any
+    other (channel admin). Lists show no personal data (at most the record's number), so are not logged."""
+
+    # what of the person the page shows, as the access log names it
+    person_fields: tuple[str, ...] = ()
+
+    def person_of(self, obj: Any) -> Citizen | None:
+        return obj.citizen
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        purpose = admin_purpose(request.user)
+        person = self.person_of(obj) if obj is not None else None
+        if person is not None and purpose is not None and self.has_view_permission(request, obj):
+            access_record(
+                actor=request.user,
+                subject=person,
+                fields=self.person_fields,
+                purpose=purpose,
+                channel=AccessChannel.ADMIN,
+                request_id=getattr(request, "request_id", ""),
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
 class FactValueInline(admin.TabularInline):
     model = FactValue
     fields = ["key", "value", "source", "department", "observed_at", "recorded_at", "superseded_at"]
@@ -44,7 +81,7 @@ class FactValueInline(admin.TabularInline):
 
 
 @admin.register(Citizen)
-class CitizenAdmin(ReadOnlyAdmin):
+class CitizenAdmin(PersonReadLoggedAdmin, ReadOnlyAdmin):
     """The list shows no personal data; opening a record needs the right role and scope, and is logged."""
 
     list_display = ["id", "region_code", "created_at", "erased_at"]
@@ -52,6 +89,7 @@ class CitizenAdmin(ReadOnlyAdmin):
     fields = ["resident_id_masked", "name", "phone", "region_code", "guardian", "personalisation_enabled", "created_at"]
     readonly_fields = fields
     inlines = [FactValueInline]
+    person_fields = ("resident_id_masked", "name", "phone", "region_code", "facts")
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
         if obj is None:
@@ -61,21 +99,11 @@ class CitizenAdmin(ReadOnlyAdmin):
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self.has_view_permission(request)
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        citizen = self.get_object(request, object_id)
-        if citizen is not None and self.has_view_permission(request, citizen):
-            access_record(
-                actor=request.user,
-                subject=citizen,
-                fields=["resident_id_masked", "name", "phone", "region_code", "facts"],
-                purpose=AccessPurpose.SUPPORT,
-                channel=AccessChannel.ADMIN,
-                request_id=getattr(request, "request_id", ""),
-            )
-        return super().change_view(request, object_id, form_url, extra_context)
+    def person_of(self, obj: Citizen) -> Citizen:
+        return obj
 
 
-class AuditRecordAdmin(ReadOnlyAdmin):
+class AuditRecordAdmin(PersonReadLoggedAdmin, ReadOnlyAdmin):
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
         return allowed(request.user, "access_log.search")
 
@@ -84,11 +112,17 @@ class AuditRecordAdmin(ReadOnlyAdmin):
 
 @admin.register(ConsentEvent)
 class ConsentEventAdmin(AuditRecordAdmin):
-    list_display = ["citizen", "purpose", "granted", "notice", "channel", "witness", "created_at"]
+    # the person by the record's number only: the masked ID number shows on the (logged) change page
+    list_display = ["citizen_id", "purpose", "granted", "notice", "channel", "witness", "created_at"]
     list_filter = ["purpose", "granted", "channel"]
+    person_fields = ("resident_id_masked", "consents")
 
 
 @admin.register(AccessLogEntry)
 class AccessLogEntryAdmin(AuditRecordAdmin):
-    list_display = ["created_at", "actor", "actor_role", "subject", "purpose", "channel", "request_id"]
+    list_display = ["created_at", "actor", "actor_role", "subject_id", "purpose", "channel", "request_id"]
     list_filter = ["purpose", "channel", "actor_role"]
+    person_fields = ("resident_id_masked", "access_log")
+
+    def person_of(self, obj: AccessLogEntry) -> Citizen:
+        return obj.subject

@@ -5,12 +5,15 @@ A citizen's own data is always found from the signed-in user (`citizen_of`), nev
 URL, the query or the body. Who may call what is decided by `profiles.permissions` alone.
 """
 
+from django.contrib.auth import update_session_auth_hash
 from django.urls import path
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from knox.auth import TokenAuthentication
+from knox.models import AuthToken
 from rest_framework import serializers, status
-from rest_framework.authentication import TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -18,13 +21,13 @@ from rest_framework.views import APIView
 
 from profiles.display import fact_value_display, field_label
 from profiles.facts import FACTS, Sensitivity
+from profiles.identity.api import MeIdentityApi, MeIdentityBeginApi, MeIdentityCompleteApi
 from profiles.models import AccessChannel, AccessLogEntry, AccessPurpose, ConsentChannel, FactValue
 from profiles.permissions import Allowed
 from profiles.purposes import Purpose
 from profiles.resident_id import ResidentIdInvalid
 from profiles.selectors import (
     access_log_about,
-    access_log_search,
     citizen_export,
     citizen_of,
     citizen_tags,
@@ -32,14 +35,22 @@ from profiles.selectors import (
     department_names,
     fact_history,
     fact_values_current,
+    signed_in_devices,
 )
-from profiles.services.access import citizen_record_read
+from profiles.services.access import access_log_search_audited, citizen_record_read
 from profiles.services.accounts import citizen_for_resident_id, citizen_register
 from profiles.services.consent import consent_grant, consent_withdraw, personalisation_set
 from profiles.services.facts import fact_error_report, facts_self_declare
+from profiles.services.passwords import (
+    password_change,
+    password_reset,
+    password_reset_code_send,
+    reset_code_sent_message,
+)
+from profiles.services.sessions import device_sign_out, devices_sign_out
 from profiles.services.tags import tag_delete
 from profiles.services.tokens import token_obtain, token_revoke
-from services_portal.core.api import ErrorSerializer
+from services_portal.core.api import ErrorSerializer, StrictBooleanField
 from services_portal.core.errors import PortalError
 from services_portal.reference import regions
 
@@ -61,7 +72,13 @@ class FactOutput(serializers.Serializer):
     question = serializers.CharField()
     unit = serializers.CharField()
     sensitivity = serializers.CharField()
-    purpose = serializers.CharField()
+    purpose = serializers.CharField(
+        allow_null=True, help_text="The consent that lets departments deliver it; null for an identity fact."
+    )
+    identity = serializers.BooleanField(
+        help_text="Only proves who the person is (real-name binding): delivered without the data-matching "
+        "consent, used for nothing else, never stated by the person."
+    )
     departments = serializers.ListField(child=serializers.CharField())
     choices = ChoiceOutput(many=True)
     minimum = serializers.IntegerField(allow_null=True)
@@ -124,6 +141,9 @@ def _region_name(code: str) -> str:
 class MeOutput(serializers.Serializer):
     resident_id_masked = serializers.CharField()
     name = serializers.CharField()
+    identity_verified = serializers.BooleanField(
+        help_text="Whether the account proved it is the person of its ID number (GET /api/v1/me/identity/)."
+    )
     region_code = serializers.CharField()
     region_name = serializers.SerializerMethodField()
     personalisation_enabled = serializers.BooleanField()
@@ -136,10 +156,13 @@ class MeOutput(serializers.Serializer):
 
 
 class SignupApi(APIView):
-    """A citizen signs up with their resident ID number. Sign in for a token afterwards."""
+    """A citizen signs up with their resident ID number. Sign in for a token afterwards. The account is
+    not yet verified (`identity_verified: false`): it holds only what its owner declared until they prove
+    who they are (/api/v1/me/identity/). The answer is the same whether or not the number is known."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
+    throttle_scope = "signup"
 
     class SignupInput(serializers.Serializer):
         resident_id = serializers.CharField(max_length=32)
@@ -156,43 +179,203 @@ class SignupApi(APIView):
 
 
 class TokenApi(APIView):
-    """Sign in for an API token: `username` is a resident ID number or a staff user name. Send it back as
-    `Authorization: Token <token>`. Repeated failures lock signing in (answered with code `locked_out`)."""
+    """Sign in for an app token, one per device: `username` is a resident ID number or a staff user name,
+    `device_name` how the device is listed among the signed-in devices. Send the token back as
+    `Authorization: Token <token>`; it expires at `expiry` (renewed while in use, up to a limit).
+    Five failures from one address lock signing in to the account from that address (code `locked_out`).
+    After many failures on the account from anywhere, the right password alone is answered 403 with code
+    `step_up_required` and a code is texted to the account's verified phone: send the same request again
+    with `code`. An account without a verified phone is answered 429 `sign_in_wait` for a few minutes
+    after a wrong password from the same address."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
+    throttle_scope = "sign_in"
 
     class TokenInput(serializers.Serializer):
         username = serializers.CharField(max_length=150)
         password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
+        code = serializers.CharField(
+            max_length=16, required=False, allow_blank=True, default="", help_text="the texted sign-in code"
+        )
+        device_name = serializers.CharField(
+            max_length=100, required=False, allow_blank=True, default="", help_text='e.g. "Xiaomi 14 app"'
+        )
 
     class TokenOutput(serializers.Serializer):
-        token = serializers.CharField(source="key")
+        token = serializers.CharField()
+        expiry = serializers.DateTimeField(allow_null=True)
 
     @extend_schema(
         tags=["auth"],
         request=TokenInput,
-        responses={200: TokenOutput, 400: ErrorSerializer, 429: ErrorSerializer},
+        responses={200: TokenOutput, 400: ErrorSerializer, 403: ErrorSerializer, 429: ErrorSerializer},
     )
     def post(self, request):
         payload = self.TokenInput(data=request.data)
         payload.is_valid(raise_exception=True)
-        token = token_obtain(
+        token, plain = token_obtain(
             request=request,
             identifier=payload.validated_data["username"],
             password=payload.validated_data["password"],
+            device_name=payload.validated_data["device_name"],
+            code=payload.validated_data["code"],
         )
-        return Response(self.TokenOutput(token).data)
+        return Response(self.TokenOutput({"token": plain, "expiry": token.expiry}).data)
+
+
+def _current_token(request) -> AuthToken | None:
+    return request.auth if isinstance(request.auth, AuthToken) else None
+
+
+def _current_session_key(request) -> str | None:
+    if isinstance(request.successful_authenticator, SessionAuthentication):
+        return request.session.session_key
+    return None
 
 
 class TokenRevokeApi(APIView):
-    """Give up the caller's API token."""
+    """Give up the caller's app token (this device), or with `all` every app token of the account."""
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(tags=["auth"], request=None, responses={204: None, 403: ErrorSerializer})
+    class TokenRevokeInput(serializers.Serializer):
+        all = StrictBooleanField(required=False, default=False)
+
+    class TokenRevokeOutput(serializers.Serializer):
+        revoked = serializers.IntegerField()
+
+    @extend_schema(tags=["auth"], request=TokenRevokeInput, responses={200: TokenRevokeOutput, 400: ErrorSerializer})
     def post(self, request):
-        token_revoke(user=request.user)
+        payload = self.TokenRevokeInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        everywhere = payload.validated_data["all"]
+        token = _current_token(request)
+        if token is None and not everywhere:
+            raise PortalError("no_token", _("You are signed in without an app token: there is none to revoke."))
+        revoked = token_revoke(user=request.user, token=token, all_devices=everywhere)
+        return Response(self.TokenRevokeOutput({"revoked": revoked}).data)
+
+
+class PasswordResetApi(APIView):
+    """Ask for a password reset code, texted to the phone bound to the account. The answer is the same
+    whether or not an account with a bound phone exists for the number."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_scope = "code_send"
+
+    class PasswordResetInput(serializers.Serializer):
+        resident_id = serializers.CharField(max_length=32)
+
+    class PasswordResetOutput(serializers.Serializer):
+        detail = serializers.CharField()
+
+    @extend_schema(
+        tags=["auth"], request=PasswordResetInput, responses={202: PasswordResetOutput, 400: ErrorSerializer}
+    )
+    def post(self, request):
+        payload = self.PasswordResetInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        password_reset_code_send(resident_id=payload.validated_data["resident_id"])
+        return Response({"detail": reset_code_sent_message()}, status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmApi(APIView):
+    """Set a new password with the code from the text message. Signs out every browser and app."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_scope = "password_reset"
+
+    class PasswordResetConfirmInput(serializers.Serializer):
+        resident_id = serializers.CharField(max_length=32)
+        code = serializers.CharField(max_length=16)
+        new_password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
+
+    @extend_schema(tags=["auth"], request=PasswordResetConfirmInput, responses={204: None, 400: ErrorSerializer})
+    def post(self, request):
+        payload = self.PasswordResetConfirmInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        password_reset(**payload.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# -- signed-in devices and the password ----------------------------------------------------------
+
+
+class DeviceOutput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["web", "app"])
+    id = serializers.CharField()
+    name = serializers.CharField(help_text="The browser and system of a session; the name an app gave its token.")
+    signed_in_at = serializers.DateTimeField(allow_null=True)
+    last_seen_at = serializers.DateTimeField(allow_null=True)
+    expires_at = serializers.DateTimeField(allow_null=True)
+    current = serializers.BooleanField(help_text="The device making this request.")
+
+
+class MeDevicesApi(APIView):
+    """The browsers and apps signed in to my account."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(tags=["me"], responses={200: DeviceOutput(many=True), 403: ErrorSerializer})
+    def get(self, request):
+        devices = signed_in_devices(
+            request.user, current_session_key=_current_session_key(request), current_token=_current_token(request)
+        )
+        return Response(DeviceOutput(devices, many=True).data)
+
+
+class MeDeviceApi(APIView):
+    """Sign one browser or app out."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(tags=["me"], responses={204: None, **ERRORS})
+    def delete(self, request, device):
+        device_sign_out(user=request.user, device=device)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeDevicesSignOutApi(APIView):
+    """Sign out every other browser and app: all but the one making this request."""
+
+    permission_classes = [IsAuthenticated]
+
+    class SignedOutOutput(serializers.Serializer):
+        signed_out = serializers.IntegerField()
+
+    @extend_schema(tags=["me"], request=None, responses={200: SignedOutOutput, 403: ErrorSerializer})
+    def post(self, request):
+        count = devices_sign_out(
+            user=request.user, keep_session_key=_current_session_key(request), keep_token=_current_token(request)
+        )
+        return Response(self.SignedOutOutput({"signed_out": count}).data)
+
+
+class MePasswordApi(APIView):
+    """Change my password, with the current one. Every other browser and app is signed out."""
+
+    permission_classes = [IsAuthenticated]
+
+    class PasswordChangeInput(serializers.Serializer):
+        old_password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
+        new_password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
+
+    @extend_schema(tags=["me"], request=PasswordChangeInput, responses={204: None, **ERRORS})
+    def post(self, request):
+        payload = self.PasswordChangeInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        session_key = _current_session_key(request)
+        user = password_change(
+            user=request.user,
+            keep_session_key=session_key,
+            keep_token=_current_token(request),
+            **payload.validated_data,
+        )
+        if session_key:
+            update_session_auth_hash(request, user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -205,7 +388,7 @@ class MeApi(APIView):
     permission_classes = [Allowed.to("self.manage")]
 
     class MeUpdateInput(serializers.Serializer):
-        personalisation_enabled = serializers.BooleanField()
+        personalisation_enabled = StrictBooleanField()
 
     @extend_schema(tags=["me"], responses={200: MeOutput, 403: ErrorSerializer})
     def get(self, request):
@@ -483,10 +666,14 @@ STAFF_PARAMETERS = [
 def _staff_read(request, **found) -> Response:
     params = StaffReadInput(data=request.query_params)
     params.is_valid(raise_exception=True)
+    return _staff_record(request, params.validated_data, **found)
+
+
+def _staff_record(request, data: dict, **found) -> Response:
     record = citizen_record_read(
         user=request.user,
-        purpose=params.validated_data["purpose"],
-        facts=params.validated_data["fields"],
+        purpose=data["purpose"],
+        facts=data["fields"],
         channel=AccessChannel.API,
         request_id=getattr(request, "request_id", ""),
         **found,
@@ -504,23 +691,32 @@ class StaffCitizenApi(APIView):
         return _staff_read(request, citizen_id=citizen_id)
 
 
+class StaffLookupInput(StaffReadInput):
+    resident_id = serializers.CharField(
+        max_length=64, trim_whitespace=True, help_text="The person's resident ID number, in the body: never in a URL."
+    )
+
+
 class StaffCitizenLookupApi(APIView):
-    """Find a person by resident ID number, for a purpose, within the caller's region; logged like a read."""
+    """Find a person by resident ID number, for a purpose, within the caller's region; logged like a read.
+    POST, so that the number travels in the body and never lands in a URL, a proxy's log or a history."""
 
     permission_classes = [Allowed.to("citizen.read")]
 
     @extend_schema(
         tags=["staff"],
         operation_id="v1_staff_citizens_lookup",
-        parameters=[OpenApiParameter("resident_id", OpenApiTypes.STR, required=True), *STAFF_PARAMETERS],
+        request=StaffLookupInput,
         responses={200: CitizenRecordOutput, **ERRORS},
     )
-    def get(self, request):
-        resident_id = request.query_params.get("resident_id", "")
-        if not resident_id.strip():
-            message = _("Enter the person's resident ID number.")
-            raise PortalError("resident_id_required", message, fields={"resident_id": [message]})
-        return _staff_read(request, resident_id=resident_id)
+    def post(self, request):
+        payload = StaffLookupInput(data=request.data)
+        if not payload.is_valid():
+            if "resident_id" in payload.errors:
+                message = _("Enter the person's resident ID number.")
+                raise PortalError("resident_id_required", message, fields={"resident_id": [message]})
+            payload.is_valid(raise_exception=True)
+        return _staff_record(request, payload.validated_data, resident_id=payload.validated_data["resident_id"])
 
 
 # -- audit ---------------------------------------------------------------------------------------
@@ -558,23 +754,51 @@ class AccessLogEntryOutput(serializers.Serializer):
     request_id = serializers.CharField()
 
 
+class AuditListInput(AuditSearchInput):
+    """The filters a GET may carry: no person's ID number, which goes in a POST body only."""
+
+    subject = None
+
+    def validate(self, data):
+        if "subject" in self.initial_data:
+            message = _("Send the person's ID number in the body of a POST, never in the address.")
+            raise serializers.ValidationError({"subject": [message]})
+        return data
+
+
 class AuditAccessLogApi(ListAPIView):
-    """Search the access log: who read whose data, when, for what purpose."""
+    """Search the access log: who read whose data, when, for what purpose. Searching about one person
+    (by their resident ID number, in a POST body) is itself logged, with the purpose audit."""
 
     permission_classes = [Allowed.to("access_log.search")]
     serializer_class = AccessLogEntryOutput
 
-    @extend_schema(tags=["audit"], parameters=[AuditSearchInput], responses={200: AccessLogEntryOutput(many=True)})
+    @extend_schema(tags=["audit"], parameters=[AuditListInput], responses={200: AccessLogEntryOutput(many=True)})
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        tags=["audit"],
+        operation_id="v1_audit_access_log_search",
+        request=AuditSearchInput,
+        responses={200: AccessLogEntryOutput(many=True), **ERRORS},
+    )
+    def post(self, request, *args, **kwargs):
+        return self.list(request, *args, **kwargs)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return AccessLogEntry.objects.none()
-        params = AuditSearchInput(data=self.request.query_params)
+        if self.request.method == "POST":
+            params = AuditSearchInput(data=self.request.data)
+        else:
+            params = AuditListInput(data=self.request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
-        return access_log_search(
+        return access_log_search_audited(
+            user=self.request.user,
+            channel=AccessChannel.API,
+            request_id=getattr(self.request, "request_id", ""),
             subject=data.get("subject"),
             actor_username=data.get("actor", "").strip(),
             purpose=data.get("purpose", ""),
@@ -588,6 +812,12 @@ urlpatterns = [
     path("auth/signup/", SignupApi.as_view(), name="api-signup"),
     path("auth/token/", TokenApi.as_view(), name="api-token"),
     path("auth/token/revoke/", TokenRevokeApi.as_view(), name="api-token-revoke"),
+    path("auth/password-reset/", PasswordResetApi.as_view(), name="api-password-reset"),
+    path("auth/password-reset/confirm/", PasswordResetConfirmApi.as_view(), name="api-password-reset-confirm"),
+    path("me/devices/", MeDevicesApi.as_view(), name="api-me-devices"),
+    path("me/devices/sign-out-others/", MeDevicesSignOutApi.as_view(), name="api-me-devices-sign-out"),
+    path("me/devices/<str:device>/", MeDeviceApi.as_view(), name="api-me-device"),
+    path("me/password/", MePasswordApi.as_view(), name="api-me-password"),
     path("me/", MeApi.as_view(), name="api-me"),
     path("me/facts/", MeFactsApi.as_view(), name="api-me-facts"),
     path("me/facts/history/", MeFactHistoryApi.as_view(), name="api-me-fact-history"),
@@ -599,6 +829,9 @@ urlpatterns = [
     path("me/consents/<slug:purpose>/withdraw/", ConsentWithdrawApi.as_view(), name="api-me-consent-withdraw"),
     path("me/access-log/", MeAccessLogApi.as_view(), name="api-me-access-log"),
     path("me/export/", MeExportApi.as_view(), name="api-me-export"),
+    path("me/identity/", MeIdentityApi.as_view(), name="api-me-identity"),
+    path("me/identity/begin/", MeIdentityBeginApi.as_view(), name="api-me-identity-begin"),
+    path("me/identity/complete/", MeIdentityCompleteApi.as_view(), name="api-me-identity-complete"),
     path("staff/citizens/", StaffCitizenLookupApi.as_view(), name="api-staff-citizen-lookup"),
     path("staff/citizens/<int:citizen_id>/", StaffCitizenApi.as_view(), name="api-staff-citizen"),
     path("audit/access-log/", AuditAccessLogApi.as_view(), name="api-audit-access-log"),

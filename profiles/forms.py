@@ -18,6 +18,7 @@ from profiles.facts import FactDefinition
 from profiles.models import AccessPurpose, User
 from profiles.resident_id import ResidentIdInvalid, resident_id_clean
 from profiles.services.accounts import citizen_for_resident_id, login_name
+from profiles.services.sign_in import SignInWait, sign_in_wait_check
 from services_portal.core.errors import PortalError
 from services_portal.screener.forms import fact_field
 
@@ -106,7 +107,12 @@ class LoginForm(AuthenticationForm):
         identifier = self.cleaned_data.get("username")
         password = self.cleaned_data.get("password")
         if identifier is not None and password:
-            self.user_cache = authenticate(self.request, username=login_name(identifier), password=password)
+            username = login_name(identifier)
+            try:
+                sign_in_wait_check(request=self.request, username=username)
+            except SignInWait as error:
+                raise forms.ValidationError(error.message, code=error.code) from None
+            self.user_cache = authenticate(self.request, username=username, password=password)
             if self.user_cache is None:
                 raise self.get_invalid_login_error()
             self.confirm_login_allowed(self.user_cache)
@@ -116,6 +122,16 @@ class LoginForm(AuthenticationForm):
         return forms.ValidationError(
             self.error_messages["invalid_login"], code="invalid_login", params={"limit": settings.AXES_FAILURE_LIMIT}
         )
+
+
+class SignInCodeForm(forms.Form):
+    """The second step of signing in to an account under the soft lock: the texted code."""
+
+    code = forms.CharField(
+        label=_("Code from the text message"),
+        max_length=16,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
 
 
 class FactsForm(forms.Form):
@@ -175,8 +191,71 @@ class CloseAccountForm(forms.Form):
         return password
 
 
+def _new_password_fields() -> tuple[forms.CharField, forms.CharField]:
+    return (
+        forms.CharField(
+            label=_("New password"),
+            strip=False,
+            help_text=_("At least 10 characters. Not only digits, and not a common password."),
+            widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        ),
+        forms.CharField(
+            label=_("New password again"),
+            strip=False,
+            widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        ),
+    )
+
+
+class _NewPasswordForm(forms.Form):
+    """Two fields for the new password; the service judges its strength."""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        first, second = data.get("new_password1"), data.get("new_password2")
+        if first and second and first != second:
+            self.add_error("new_password2", forms.ValidationError(_("The two passwords differ."), code="mismatch"))
+        return data
+
+
+class PasswordChangeForm(_NewPasswordForm):
+    old_password = forms.CharField(
+        label=_("Current password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    new_password1, new_password2 = _new_password_fields()
+
+
+class PasswordResetRequestForm(forms.Form):
+    resident_id = forms.CharField(
+        label=_("Resident ID number"),
+        max_length=30,
+        help_text=_("18 characters, as on your resident identity card."),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "username", "autocapitalize": "characters", "spellcheck": "false"}
+        ),
+    )
+
+    def clean_resident_id(self) -> str:
+        return _resident_id(self.cleaned_data["resident_id"])
+
+
+class PasswordResetForm(_NewPasswordForm):
+    resident_id = PasswordResetRequestForm.base_fields["resident_id"]
+    code = forms.CharField(
+        label=_("Code from the text message"),
+        max_length=16,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+    new_password1, new_password2 = _new_password_fields()
+
+    def clean_resident_id(self) -> str:
+        return _resident_id(self.cleaned_data["resident_id"])
+
+
 class AccessLogSearchForm(forms.Form):
-    """The auditor's search; every field optional, read from the query string."""
+    """The auditor's search; every field optional, posted (a resident ID number never goes in a URL)."""
 
     subject = forms.CharField(
         label=_("Person's resident ID number"),

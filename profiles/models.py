@@ -48,10 +48,20 @@ class User(AbstractUser):
 
 class Citizen(models.Model):
     """A person the portal holds data on: signed up, known from a department feed, or a child held
-    under a guardian's account (PIPL art. 31)."""
+    under a guardian's account (PIPL art. 31).
+
+    `resident_id_hash` is a verified identity: set only on records a department feed made, records the
+    counter made after checking the ID card, and accounts that proved whose they are (`bound_at`,
+    `bound_by`; profiles.identity). An account not yet bound has a record of its own holding only what
+    its owner declared, and the number they typed as `claimed_id_hash`: a claim, which several accounts
+    may make and which opens nothing (docs/adr/0006-real-name-binding.md)."""
 
     user = models.OneToOneField(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="citizen")
     resident_id_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    claimed_id_hash = models.CharField(max_length=64, null=True, blank=True, db_index=True)  # noqa: DJ001 - NULL: no claim
+    bound_at = models.DateTimeField(_("identity verified at"), null=True, blank=True)
+    # with a database default: the population simulator inserts records by raw SQL
+    bound_by = models.CharField(_("identity verified by"), max_length=32, blank=True, default="", db_default="")
     resident_id_masked = models.CharField(_("resident ID number"), max_length=18, blank=True)
     name = models.CharField(_("name"), max_length=100, blank=True)
     phone = models.CharField(_("mobile phone"), max_length=20, blank=True)
@@ -69,6 +79,12 @@ class Citizen(models.Model):
 
     def __str__(self) -> str:
         return self.resident_id_masked or f"#{self.pk}"
+
+    @property
+    def identity_verified(self) -> bool:
+        """Whether the record is known to be the person of its ID number: a bound account, or a record
+        without an account that a department or the counter made (a claim is not)."""
+        return self.bound_at is not None or (self.user_id is None and self.resident_id_hash is not None)
 
     @property
     def consent_holder(self) -> Citizen:
@@ -173,6 +189,9 @@ class ConsentChannel(models.TextChoices):
 class ConsentEvent(models.Model):
     """The consent ledger: every grant and every withdrawal is a new row. Append-only."""
 
+    # `manage.py db_roles` gives the application's role INSERT and SELECT only on this table
+    append_only = True
+
     citizen = models.ForeignKey(Citizen, on_delete=models.PROTECT, related_name="consent_events")
     purpose = models.CharField(max_length=32, choices=Purpose)
     granted = models.BooleanField()
@@ -210,6 +229,8 @@ class AccessChannel(models.TextChoices):
 
 class AccessLogEntry(models.Model):
     """One read of a person's data by someone other than that person. Append-only."""
+
+    append_only = True
 
     actor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     actor_role = models.CharField(max_length=20, choices=Role)
@@ -261,3 +282,21 @@ class OneTimeCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} #{self.pk}"
+
+
+class AppToken(models.Model):
+    """The device an app token was given to, as the person named it ("Xiaomi 14 app"), so that the list
+    of signed-in devices can tell the tokens apart. The token itself is django-rest-knox's AuthToken,
+    kept only as a hash."""
+
+    auth_token = models.OneToOneField(
+        "knox.AuthToken", primary_key=True, on_delete=models.CASCADE, related_name="device"
+    )
+    device_name = models.CharField(_("device name"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("app token")
+        verbose_name_plural = _("app tokens")
+
+    def __str__(self) -> str:
+        return self.device_name or "app"

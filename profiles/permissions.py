@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from rest_framework.permissions import BasePermission
 
-from profiles.models import Role, User
+from profiles.models import AccessPurpose, Role, User
 from services_portal.reference import regions
 
 POLICY: dict[str, frozenset[Role]] = {
@@ -34,6 +34,30 @@ POLICY: dict[str, frozenset[Role]] = {
     # the push outbox and its deliveries, to see what reached whom and why not
     "push.read": frozenset({Role.ADMINISTRATOR}),
 }
+
+# The purposes for which each role may read a person's data. The access service refuses any other, and
+# the forms offer only these.
+PURPOSES: dict[Role, frozenset[AccessPurpose]] = {
+    Role.COUNTER_STAFF: frozenset({AccessPurpose.COUNTER_SERVICE, AccessPurpose.OUTREACH}),
+    Role.CASEWORKER: frozenset({AccessPurpose.CASEWORK}),
+    Role.AUDITOR: frozenset({AccessPurpose.AUDIT}),
+    Role.ADMINISTRATOR: frozenset(
+        {AccessPurpose.SUPPORT, AccessPurpose.DATA_SUBJECT_REQUEST, AccessPurpose.AUDIT}
+    ),
+    Role.DEPARTMENT_FEED: frozenset({AccessPurpose.FEED_RECONCILIATION}),
+}
+
+
+def purposes_for(user: User | Any) -> list[AccessPurpose]:
+    """The purposes `user` may give for reading a person's data, in the order of AccessPurpose."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    mine = PURPOSES.get(user.role, frozenset())
+    return [purpose for purpose in AccessPurpose if purpose in mine]
+
+
+def purpose_allowed(user: User | Any, purpose: str) -> bool:
+    return purpose in purposes_for(user)
 
 
 def allowed(user: User | Any, action: str) -> bool:

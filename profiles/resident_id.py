@@ -10,6 +10,7 @@ import datetime
 import hashlib
 import hmac
 import re
+import unicodedata
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -18,7 +19,10 @@ from services_portal.core.errors import PortalError
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARACTERS = "10X98765432"
-PATTERN = re.compile(r"\d{17}[\dX]")
+# ASCII only: Python's \d also matches Arabic-Indic and other scripts' digits, which no ID card carries.
+PATTERN = re.compile(r"[0-9]{17}[0-9X]", re.ASCII)
+# Ten digits or more (of any script) is taken for an attempt at an ID number, however mistyped.
+ATTEMPT_DIGITS = 10
 
 
 class ResidentIdInvalid(PortalError):
@@ -29,13 +33,29 @@ def check_character(first_17: str) -> str:
     return CHECK_CHARACTERS[sum(int(digit) * weight for digit, weight in zip(first_17, WEIGHTS, strict=True)) % 11]
 
 
+def resident_id_normalise(raw: str) -> str:
+    """What was typed, as the number would be written: NFKC turns full-width digits and Ｘ (typed with a
+    Chinese input method) into ASCII ones; spaces go and x is upper-cased. Not checked."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(raw or ""))).upper()
+
+
+def resident_id_attempted(raw: str) -> bool:
+    """Whether `raw` looks like someone meant to type an ID number (valid or not): ten digits or more."""
+    return sum(character.isdigit() for character in resident_id_normalise(raw)) >= ATTEMPT_DIGITS
+
+
 def resident_id_clean(raw: str, *, field: str = "resident_id") -> str:
-    """The number in its canonical form (upper-case X), or ResidentIdInvalid saying what is wrong."""
-    number = re.sub(r"\s+", "", str(raw or "")).upper()
+    """The number in its canonical form (ASCII digits, upper-case X), or ResidentIdInvalid saying what
+    is wrong. A full-width number is the same number; digits of other scripts are refused."""
+    number = resident_id_normalise(raw)
 
     def refuse(code: str, message: str) -> ResidentIdInvalid:
         return ResidentIdInvalid(code, message, fields={field: [message]})
 
+    if not number.isascii() and any(character.isdigit() for character in number):
+        raise refuse(
+            "invalid_digits", _("Type the ID number with the digits 0 to 9 and X, as on the identity card.")
+        )
     if not PATTERN.fullmatch(number):
         raise refuse("invalid_format", _("A resident ID number has 18 characters: 17 digits and a digit or X."))
     try:

@@ -10,6 +10,9 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from knox.models import AuthToken
+from qsessions.models import Session
 
 from profiles.display import fact_value_display, field_label
 from profiles.facts import FACTS, Sensitivity, facts_with_derived
@@ -18,6 +21,7 @@ from profiles.models import (
     Citizen,
     ConsentEvent,
     ConsentNotice,
+    FactSource,
     FactValue,
     TagSuppression,
     User,
@@ -68,13 +72,18 @@ def personalisation_allowed(citizen: Citizen) -> bool:
     return citizen.personalisation_enabled and consent_given(citizen, Purpose.PERSONALISATION)
 
 
-def fact_values_for(citizens: list[Citizen]) -> dict[int, dict[str, FactValue]]:
+def fact_values_for(citizens: list[Citizen], *, identity: bool = False) -> dict[int, dict[str, FactValue]]:
     """Current, unexpired values per citizen; sensitive ones only while the consent holder's
-    sensitive-facts consent stands. Three queries, however many citizens."""
+    sensitive-facts consent stands; identity facts (which only prove who a person is) only with
+    `identity`, for showing a person what is held on them. Three queries, however many citizens."""
     now = timezone.now()
     holders = {citizen.pk: citizen.guardian_id or citizen.pk for citizen in citizens}
     sensitive_ok = consents_in_force(set(holders.values()), Purpose.SENSITIVE_FACTS)
-    ordinary = {key for key, fact in FACTS.items() if fact.sensitivity == Sensitivity.ORDINARY}
+    ordinary = {
+        key
+        for key, fact in FACTS.items()
+        if fact.sensitivity == Sensitivity.ORDINARY and (identity or not fact.identity)
+    }
     result: dict[int, dict[str, FactValue]] = {citizen.pk: {} for citizen in citizens}
     values = FactValue.objects.filter(citizen_id__in=holders, superseded_at__isnull=True).filter(
         Q(expires_at__isnull=True) | Q(expires_at__gt=now)
@@ -104,7 +113,9 @@ def citizen_ids_with_consent(purpose: Purpose | str) -> list[int]:
 
 
 def fact_values_current(citizen: Citizen) -> dict[str, FactValue]:
-    return fact_values_for([citizen])[citizen.pk]
+    """Every current value held on the citizen, identity facts included: what the person (or staff
+    serving them) is shown. Eligibility and the recommender read `facts_for`, which leaves those out."""
+    return fact_values_for([citizen], identity=True)[citizen.pk]
 
 
 def fact_history(citizen: Citizen) -> QuerySet[FactValue]:
@@ -365,3 +376,107 @@ def citizen_export(citizen: Citizen) -> dict[str, Any]:
             for interaction in Interaction.objects.filter(citizen=citizen).select_related("service")
         ],
     }
+
+
+# -- identity: the phone a code may go to, and the devices signed in ---------------------------------
+
+VERIFIED_PHONE_FACT = "mobile_phone"
+
+
+def citizen_verified_phone(citizen: Citizen) -> str:
+    """The phone a code that proves who someone is may go to: the current mobile number a department
+    delivered, else the account's own number once the account is bound to the person (`bound_at`);
+    none for an account nobody has proven is its owner's."""
+    now = timezone.now()
+    delivered = (
+        FactValue.objects.filter(
+            citizen=citizen, key=VERIFIED_PHONE_FACT, source=FactSource.DEPARTMENT_FEED, superseded_at__isnull=True
+        )
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .values_list("value", flat=True)
+        .first()
+    )
+    if delivered:
+        return str(delivered)
+    if getattr(citizen, "bound_at", None) is not None:
+        return citizen.phone
+    return ""
+
+
+@dataclass(frozen=True)
+class SignedInDevice:
+    """A browser session or an app token of one account, as the devices page lists it."""
+
+    kind: str  # "web" or "app"
+    id: str  # opaque: never the session key or the token
+    name: str  # the browser and system for a session, the name the app gave for a token
+    signed_in_at: datetime.datetime | None
+    last_seen_at: datetime.datetime | None
+    expires_at: datetime.datetime | None
+    current: bool
+
+
+def device_id(kind: str, key: str) -> str:
+    """An id for a session or token that is safe to show and post back: a keyed hash of its key."""
+    return salted_hmac("profiles.signed-in-device", f"{kind}:{key}", algorithm="sha256").hexdigest()[:32]
+
+
+def _browser_name(session: Session) -> str:
+    result = session.device_info
+    if result is None:
+        return ""
+    parts = []
+    if result.user_agent:
+        parts.append(" ".join(filter(None, [result.user_agent.family, result.user_agent.major])))
+    if result.os:
+        parts.append(" ".join(filter(None, [result.os.family, result.os.major])))
+    return " · ".join(parts)
+
+
+def user_sessions(user: User) -> QuerySet[Session]:
+    return Session.objects.filter(user=user, expire_date__gt=timezone.now())
+
+
+def user_tokens(user: User) -> QuerySet[AuthToken]:
+    now = timezone.now()
+    return (
+        AuthToken.objects.filter(Q(expiry__isnull=True) | Q(expiry__gt=now), user=user)
+        .select_related("device")
+        .order_by("-created")
+    )
+
+
+def signed_in_devices(
+    user: User, *, current_session_key: str | None = None, current_token: AuthToken | None = None
+) -> list[SignedInDevice]:
+    """Every browser session and app token the account is signed in with, the caller's own first,
+    then the most recently used."""
+    web = [
+        SignedInDevice(
+            kind="web",
+            id=device_id("web", session.session_key),
+            name=_browser_name(session),
+            signed_in_at=session.created_at,
+            last_seen_at=session.updated_at,
+            expires_at=session.expire_date,
+            current=session.session_key == current_session_key,
+        )
+        for session in user_sessions(user)
+    ]
+    app = [
+        SignedInDevice(
+            kind="app",
+            id=device_id("app", token.digest),
+            name=getattr(getattr(token, "device", None), "device_name", ""),
+            signed_in_at=token.created,
+            last_seen_at=None,
+            expires_at=token.expiry,
+            current=current_token is not None and token.digest == current_token.digest,
+        )
+        for token in user_tokens(user)
+    ]
+    epoch = datetime.datetime.min.replace(tzinfo=datetime.UTC)
+    newest_first = sorted(
+        web + app, key=lambda device: device.last_seen_at or device.signed_in_at or epoch, reverse=True
+    )
+    return sorted(newest_first, key=lambda device: not device.current)

@@ -2,13 +2,20 @@ from django.contrib.auth.views import LogoutView
 from django.urls import path
 
 from profiles import views
+from profiles.identity import views as identity_views
 
 app_name = "profiles"
 urlpatterns = [
     path("account/signup/", views.signup_page, name="signup"),
     path("account/login/", views.LoginPage.as_view(), name="login"),
+    path("account/login/code/", views.login_code_page, name="login_code"),
     path("account/logout/", LogoutView.as_view(), name="logout"),
     path("account/closed/", views.account_closed_page, name="account_closed"),
+    path("account/verify/", identity_views.verify_page, name="verify"),
+    path("account/password-reset/", views.password_reset_page, name="password_reset"),
+    path("account/password-reset/code/", views.password_reset_confirm_page, name="password_reset_confirm"),
+    path("account/password/", views.password_change_page, name="password_change"),
+    path("me/devices/", views.devices_page, name="devices"),
     path("me/", views.profile_page, name="profile"),
     path("me/facts/", views.facts_edit_page, name="facts_edit"),
     path("me/facts/report/", views.fact_error_report_page, name="fact_error_report"),

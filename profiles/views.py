@@ -7,18 +7,22 @@ form post to a service, followed by a redirect.
 from __future__ import annotations
 
 import csv
+import datetime
 import json
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -32,10 +36,14 @@ from profiles.forms import (
     FactErrorReportForm,
     FactsForm,
     LoginForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    PasswordResetRequestForm,
+    SignInCodeForm,
     SignupForm,
     errors_from,
 )
-from profiles.models import AccessChannel, AccessPurpose, Citizen, ConsentChannel, FactSource
+from profiles.models import AccessChannel, Citizen, ConsentChannel, FactSource
 from profiles.permissions import allowed, permission_required
 from profiles.purposes import Purpose
 from profiles.selectors import (
@@ -51,13 +59,23 @@ from profiles.selectors import (
     fact_history,
     fact_values_current,
     personalisation_allowed,
+    signed_in_devices,
 )
-from profiles.services.access import access_record
-from profiles.services.accounts import citizen_erase, citizen_register
+from profiles.services.access import access_log_search_audited
+from profiles.services.accounts import citizen_erase, citizen_register, login_name
 from profiles.services.consent import consent_grant, consent_withdraw, personalisation_set
 from profiles.services.facts import fact_error_report, facts_self_declare
+from profiles.services.passwords import (
+    password_change,
+    password_reset,
+    password_reset_code_send,
+    reset_code_sent_message,
+)
+from profiles.services.sessions import device_sign_out, devices_sign_out
+from profiles.services.sign_in import StepUpRequired, sign_in_code_redeem, sign_in_step_up, user_signing_in
 from profiles.services.tags import tag_delete
 from services_portal.core.errors import PortalError
+from services_portal.core.throttling import throttle_scope
 
 ACCESS_LOG_PAGE_SIZE = 20
 AUDIT_PAGE_SIZE = 50
@@ -75,6 +93,7 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
 
 
 @never_cache
+@throttle_scope("signup")
 def signup_page(request: HttpRequest) -> HttpResponse:
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -92,27 +111,154 @@ def signup_page(request: HttpRequest) -> HttpResponse:
     return render(request, "profiles/signup.html", {"form": form}, status=400 if form.errors else 200)
 
 
+def _signed_in_home(user: Any) -> str:
+    """Citizens to their account, auditors to the access log, other staff to the home page."""
+    if citizen_signed_in(user):
+        return reverse("profiles:profile")
+    if allowed(user, "access_log.search"):
+        return reverse("profiles:audit_access_log")
+    return reverse("core:home")
+
+
+# the account waiting for its texted code, between the password and the code pages
+SIGN_IN_STEP_UP_SESSION_KEY = "profiles.sign_in_step_up"
+
+
+@method_decorator(throttle_scope("sign_in"), name="dispatch")
 class LoginPage(LoginView):
     form_class = LoginForm
     template_name = "profiles/login.html"
 
     def get_default_redirect_url(self) -> str:
-        """Citizens to their account, auditors to the access log, other staff to the home page."""
-        user = self.request.user
-        if citizen_signed_in(user):
-            return reverse("profiles:profile")
-        if allowed(user, "access_log.search"):
-            return reverse("profiles:audit_access_log")
-        return reverse("core:home")
+        return _signed_in_home(self.request.user)
+
+    def form_valid(self, form: LoginForm) -> HttpResponse:
+        """The right password signs in, unless the account is under the soft lock: then a code is
+        texted and the code page finishes signing in (profiles/services/sign_in.py)."""
+        user = form.get_user()
+        try:
+            sign_in_step_up(user=user, username=login_name(form.cleaned_data["username"]))
+        except StepUpRequired as step_up:
+            self.request.session[SIGN_IN_STEP_UP_SESSION_KEY] = {
+                "user": user.pk,
+                "backend": getattr(user, "backend", SIGNED_IN_BACKEND),
+                "next": self.get_redirect_url(),
+                "phone": step_up.phone,
+                "until": (timezone.now() + datetime.timedelta(minutes=settings.CODE_MINUTES)).isoformat(),
+            }
+            return redirect("profiles:login_code")
+        except PortalError as error:  # codes were asked for too often
+            errors_from(form, error)
+            response = self.form_invalid(form)
+            response.status_code = error.status_code
+            return response
+        return super().form_valid(form)
 
     def form_invalid(self, form: LoginForm) -> HttpResponse:
         response = super().form_invalid(form)
-        response.status_code = 400
+        response.status_code = 429 if form.has_error(NON_FIELD_ERRORS, "sign_in_wait") else 400
         return response
+
+
+@never_cache
+@throttle_scope("sign_in")
+def login_code_page(request: HttpRequest) -> HttpResponse:
+    """The second step of signing in to an account under the soft lock: the code texted to its phone."""
+    pending = request.session.get(SIGN_IN_STEP_UP_SESSION_KEY)
+    if not pending or datetime.datetime.fromisoformat(pending["until"]) <= timezone.now():
+        request.session.pop(SIGN_IN_STEP_UP_SESSION_KEY, None)
+        messages.info(request, _("Signing in took too long. Enter your ID number and password again."))
+        return redirect("profiles:login")
+    form = SignInCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = sign_in_code_redeem(user=user_signing_in(pending["user"]), code=form.cleaned_data["code"])
+        except PortalError as error:
+            errors_from(form, error)
+        else:
+            del request.session[SIGN_IN_STEP_UP_SESSION_KEY]
+            login(request, user, backend=pending["backend"])
+            return redirect(pending["next"] or _signed_in_home(user))
+    context = {"form": form, "phone": pending["phone"]}
+    return render(request, "profiles/login_code.html", context, status=400 if form.errors else 200)
 
 
 def account_closed_page(request: HttpRequest) -> HttpResponse:
     return render(request, "profiles/account_closed.html")
+
+
+# -- passwords and signed-in devices -----------------------------------------------------------------
+
+
+@never_cache
+@throttle_scope("code_send")
+def password_reset_page(request: HttpRequest) -> HttpResponse:
+    """Ask for a code by ID number. The answer is the same for every valid number: whether an account
+    with a bound phone exists is never shown."""
+    form = PasswordResetRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        resident_id = form.cleaned_data["resident_id"]
+        password_reset_code_send(resident_id=resident_id)
+        context = {"form": PasswordResetForm(initial={"resident_id": resident_id}), "sent": reset_code_sent_message()}
+        return render(request, "profiles/password_reset_confirm.html", context)
+    return render(request, "profiles/password_reset.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@never_cache
+@throttle_scope("password_reset")
+def password_reset_confirm_page(request: HttpRequest) -> HttpResponse:
+    form = PasswordResetForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            password_reset(resident_id=data["resident_id"], code=data["code"], new_password=data["new_password1"])
+        except PortalError as error:
+            errors_from(form, error, aliases={"new_password": "new_password1"})
+        else:
+            messages.success(request, _("Your password is changed, and every device is signed out. Sign in again."))
+            return redirect("profiles:login")
+    return render(request, "profiles/password_reset_confirm.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@never_cache
+@login_required
+def password_change_page(request: HttpRequest) -> HttpResponse:
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = password_change(
+                user=request.user,
+                old_password=form.cleaned_data["old_password"],
+                new_password=form.cleaned_data["new_password1"],
+                keep_session_key=request.session.session_key,
+            )
+        except PortalError as error:
+            errors_from(form, error, aliases={"new_password": "new_password1"})
+        else:
+            update_session_auth_hash(request, user)
+            messages.success(request, _("Your password is changed. Your other devices are signed out."))
+            return redirect("profiles:devices")
+    return render(request, "profiles/password_change.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@never_cache
+@login_required
+def devices_page(request: HttpRequest) -> HttpResponse:
+    """The browsers and apps signed in to the account, each with its own sign-out, and one for all others."""
+    if request.method == "POST":
+        if request.POST.get("action") == "sign_out_others":
+            count = devices_sign_out(user=request.user, keep_session_key=request.session.session_key)
+            messages.success(request, _("Every other device is signed out (%(count)d).") % {"count": count})
+        else:
+            try:
+                device_sign_out(user=request.user, device=request.POST.get("device", ""))
+            except PortalError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(request, _("The device is signed out."))
+        return redirect("profiles:devices")
+    devices = signed_in_devices(request.user, current_session_key=request.session.session_key)
+    return render(request, "profiles/devices.html", {"devices": devices})
 
 
 # -- the citizen's own data --------------------------------------------------------------------------
@@ -147,6 +293,7 @@ def _editable_facts(current: dict[str, Any], sensitive_allowed: bool) -> list:
         fact
         for key, fact in FACTS.items()
         if (sensitive_allowed or fact.sensitivity != Sensitivity.SENSITIVE)
+        and not fact.identity
         and not (key in current and current[key].source == FactSource.DEPARTMENT_FEED)
     ]
 
@@ -357,16 +504,10 @@ def _audited_search(request: HttpRequest, channel: AccessChannel) -> tuple[Acces
     filters = form.filters()
     if filters is None:
         return form, access_log_search().none()
-    if "subject" in filters:
-        access_record(
-            actor=request.user,
-            subject=filters["subject"],
-            fields=["access_log"],
-            purpose=AccessPurpose.AUDIT,
-            channel=channel,
-            request_id=getattr(request, "request_id", ""),
-        )
-    return form, access_log_search(**filters)
+    entries = access_log_search_audited(
+        user=request.user, channel=channel, request_id=getattr(request, "request_id", ""), **filters
+    )
+    return form, entries
 
 
 @never_cache

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from django.urls import path, reverse
 from drf_spectacular.utils import extend_schema
+from knox.auth import TokenAuthentication
 from rest_framework import serializers, status
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.response import Response
 from rest_framework.views import APIView
 

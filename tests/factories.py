@@ -8,9 +8,11 @@ import itertools
 import factory
 from django.utils import timezone
 
+from profiles.identity import Proof
 from profiles.models import Citizen, Role, User
-from profiles.resident_id import check_character
+from profiles.resident_id import check_character, resident_id_hash
 from profiles.services.accounts import citizen_register
+from profiles.services.identity import identity_bind
 
 PASSWORD = "correct-horse-battery-9"
 _sequence = itertools.count(1)
@@ -22,10 +24,16 @@ def resident_id_make(*, region: str = "450103", born: str = "19800101", sequence
     return first_17 + check_character(first_17)
 
 
-def citizen_make(*, region_code: str = "450103", name: str = "李华", number: str | None = None) -> Citizen:
-    """A signed-up citizen. `citizen.resident_id` carries the clear number, which the portal never stores."""
+def citizen_make(
+    *, region_code: str = "450103", name: str = "李华", number: str | None = None, bound: bool = True
+) -> Citizen:
+    """A signed-up citizen, bound to the person of their number as if they had shown their ID card at a
+    counter (`bound=False`: only signed up, the number a claim). `citizen.resident_id` carries the clear
+    number, which the portal never stores."""
     number = number or resident_id_make(region=region_code)
     citizen = citizen_register(resident_id=number, name=name, password=PASSWORD)
+    if bound:
+        citizen = identity_bind(citizen=citizen, proof=Proof("counter", resident_id_hash(number)))
     citizen.region_code = region_code
     citizen.save(update_fields=["region_code"])
     citizen.resident_id = number

@@ -30,6 +30,8 @@ class FactType(StrEnum):
     BOOLEAN = "boolean"
     CHOICE = "choice"
     REGION = "region"
+    TEXT = "text"
+    PHONE = "phone"
 
 
 class Sensitivity(StrEnum):
@@ -45,6 +47,8 @@ RULE_TYPES: dict[FactType, Any] = {
     FactType.BOOLEAN: DataType.BOOLEAN,
     FactType.CHOICE: DataType.STRING,
     FactType.REGION: DataType.STRING,
+    FactType.TEXT: DataType.STRING,
+    FactType.PHONE: DataType.STRING,
 }
 
 EARLIEST_DATE = datetime.date(1900, 1, 1)
@@ -88,10 +92,17 @@ class FactDefinition:
     maximum: int | None = None
     allow_future: bool = False
     hint: Promise | str = ""
+    # An identity fact (the name and mobile number a department holds) only proves who a person is
+    # (profiles.identity): accepted from departments without the data-matching consent, never used for
+    # eligibility, recommendations or pushes, never stated by the person or the counter. See IDENTITY_BASIS.
+    identity: bool = False
 
     @property
-    def purpose(self) -> Purpose:
-        """The consent purpose that unlocks this fact when a department delivers it."""
+    def purpose(self) -> Purpose | None:
+        """The consent purpose that unlocks this fact when a department delivers it; none for an
+        identity fact, which the law's duty to verify identity covers (IDENTITY_BASIS)."""
+        if self.identity:
+            return None
         if self.sensitivity == Sensitivity.SENSITIVE:
             return Purpose.SENSITIVE_FACTS
         return Purpose.DATA_MATCHING
@@ -152,6 +163,10 @@ def _parse_date_list(fact: FactDefinition, raw: Any, today: datetime.date) -> li
     return values
 
 
+# No fact counts or costs more; beyond it a number is an error of the sender's, not a value to store.
+LARGEST_NUMBER = 10**12
+
+
 def _check_range(fact: FactDefinition, value: Decimal | int) -> None:
     if fact.minimum is not None and value < fact.minimum:
         if fact.minimum == 0:
@@ -167,9 +182,12 @@ def _parse_integer(fact: FactDefinition, raw: Any, today: datetime.date) -> int:
     if isinstance(raw, int):
         value = raw
     elif isinstance(raw, float) and raw.is_integer() or isinstance(raw, str) and re.fullmatch(r"\s*-?\d+\s*", raw):
-        value = int(raw)
+        # a string of thousands of digits is refused before int() spends time (or refuses) on it
+        value = int(raw) if len(str(raw)) <= 40 else LARGEST_NUMBER + 1
     else:
         raise FactValueError("invalid_number", _("Enter a whole number."))
+    if abs(value) > LARGEST_NUMBER:
+        raise FactValueError("too_large", _("The value must be at most %(max)s.") % {"max": LARGEST_NUMBER})
     _check_range(fact, value)
     return value
 
@@ -183,6 +201,8 @@ def _parse_money(fact: FactDefinition, raw: Any, today: datetime.date) -> Decima
         raise FactValueError("invalid_amount", _("Enter an amount in yuan, for example 850.")) from None
     if not value.is_finite():
         raise FactValueError("invalid_amount", _("Enter an amount in yuan, for example 850."))
+    if abs(value) > LARGEST_NUMBER:
+        raise FactValueError("too_large", _("The value must be at most %(max)s.") % {"max": LARGEST_NUMBER})
     _check_range(fact, value)
     return value.quantize(Decimal("0.01"))
 
@@ -219,6 +239,23 @@ def _parse_region(fact: FactDefinition, raw: Any, today: datetime.date) -> str:
     return value
 
 
+def _parse_text(fact: FactDefinition, raw: Any, today: datetime.date) -> str:
+    value = " ".join(str(raw if raw is not None else "").split())
+    if not value:
+        raise FactValueError("blank", _("Enter a value."))
+    if fact.maximum is not None and len(value) > fact.maximum:
+        raise FactValueError("too_long", _("Enter at most %(count)d characters.") % {"count": fact.maximum})
+    return value
+
+
+def _parse_phone(fact: FactDefinition, raw: Any, today: datetime.date) -> str:
+    value = re.sub(r"[\s-]+", "", str(raw if raw is not None else ""))
+    value = value.removeprefix("+86")
+    if not re.fullmatch(r"1[0-9]{10}", value, re.ASCII):
+        raise FactValueError("invalid_phone", _("Enter an 11-digit mobile number that starts with 1."))
+    return value
+
+
 _PARSERS = {
     FactType.DATE: _parse_date,
     FactType.DATE_LIST: _parse_date_list,
@@ -227,12 +264,21 @@ _PARSERS = {
     FactType.BOOLEAN: _parse_boolean,
     FactType.CHOICE: _parse_choice,
     FactType.REGION: _parse_region,
+    FactType.TEXT: _parse_text,
+    FactType.PHONE: _parse_phone,
 }
 
 
 # -- the registry --------------------------------------------------------------------------------
 
 SENSITIVE = Sensitivity.SENSITIVE
+# The departments that hold a person's name and mobile number as they registered them in person.
+IDENTITY_DEPARTMENTS = ("public_security", "civil_affairs", "hrss", "health")
+# Why departments may deliver identity facts without the person's data-matching consent (PIPL art. 13(3):
+# to fulfil a legal duty): the State Council's Provisions on Online Government Services (国务院令第716号,
+# 《国务院关于在线政务服务的若干规定》) require online government services to verify the applicant's identity.
+# They are used for nothing else (FactDefinition.identity).
+IDENTITY_BASIS = "国务院令第716号《国务院关于在线政务服务的若干规定》"
 
 FACTS: dict[str, FactDefinition] = {
     fact.key: fact
@@ -481,6 +527,25 @@ FACTS: dict[str, FactDefinition] = {
             ("housing",),
         ),
         FactDefinition(
+            "full_name",
+            FactType.TEXT,
+            _("Name on record"),
+            _("What is your full name?"),
+            "about_you",
+            IDENTITY_DEPARTMENTS,
+            maximum=100,
+            identity=True,
+        ),
+        FactDefinition(
+            "mobile_phone",
+            FactType.PHONE,
+            _("Mobile number on record"),
+            _("What is your mobile number?"),
+            "about_you",
+            IDENTITY_DEPARTMENTS,
+            identity=True,
+        ),
+        FactDefinition(
             "business_registered_date",
             FactType.DATE,
             _("Business registration date"),
@@ -503,6 +568,10 @@ TOPICS: dict[str, Promise] = {
 
 def fact_get(key: str) -> FactDefinition | None:
     return FACTS.get(key)
+
+
+# The facts that only prove who a person is, and those the portal may use for anything else.
+IDENTITY_FACTS = frozenset(key for key, fact in FACTS.items() if fact.identity)
 
 
 # A derived fact a person can state directly where the stored fact would be too much to ask:

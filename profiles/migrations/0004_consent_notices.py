@@ -6,7 +6,7 @@ from profiles.notices import consent_notices_load
 
 
 def load(apps, schema_editor):
-    consent_notices_load(apps.get_model("profiles", "ConsentNotice"))
+    consent_notices_load(apps.get_model("profiles", "ConsentNotice"), using=schema_editor.connection.alias)
 
 
 class Migration(migrations.Migration):

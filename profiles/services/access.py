@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -12,10 +13,10 @@ from django.utils.translation import gettext as _
 
 from profiles.facts import FACTS, Sensitivity
 from profiles.models import AccessChannel, AccessLogEntry, AccessPurpose, Citizen, FactValue, User
-from profiles.permissions import allowed, in_scope
+from profiles.permissions import allowed, in_scope, purpose_allowed
 from profiles.purposes import Purpose
 from profiles.resident_id import resident_id_clean, resident_id_hash
-from profiles.selectors import consent_given, fact_values_current
+from profiles.selectors import access_log_search, consent_given, fact_values_current
 from services_portal.core.errors import PortalError
 
 # What a staff member sees of a person besides their facts.
@@ -28,13 +29,24 @@ class SensitiveConsentRequired(PortalError):
     status_code = 403
 
 
-def _purpose_check(purpose: str) -> None:
+class PurposeNotAllowed(PortalError):
+    """A purpose the staff member's role may not give (an auditor's purpose at the counter ...)."""
+
+    status_code = 403
+
+
+def _purpose_check(purpose: str, actor: User) -> None:
     if purpose not in AccessPurpose.values:
         raise PortalError(
             "purpose_required",
             _("Choose the purpose of this look-up."),
             fields={"purpose": [_("Choose the purpose of this look-up.")]},
         )
+    if not purpose_allowed(actor, purpose):
+        message = _("Your role may not read a person's data for this purpose: %(purpose)s.") % {
+            "purpose": AccessPurpose(purpose).label
+        }
+        raise PurposeNotAllowed("purpose_not_allowed", message, fields={"purpose": [message]})
 
 
 def access_record(
@@ -46,7 +58,8 @@ def access_record(
     channel: AccessChannel | str,
     request_id: str = "",
 ) -> AccessLogEntry:
-    _purpose_check(purpose)
+    """Log one read of `subject`'s data. Refused unless `purpose` is one the actor's role may give."""
+    _purpose_check(purpose, actor)
     return AccessLogEntry.objects.create(
         actor=actor,
         actor_role=actor.role,
@@ -108,7 +121,7 @@ def citizen_record_read(
     within their region, with a purpose, and logged with the fields shown. Only the facts named in
     `facts` when any are named. A sensitive fact is shown only while the person's consent to hold
     sensitive facts stands; naming one without it is refused. A refused read logs nothing."""
-    _purpose_check(purpose)
+    _purpose_check(purpose, user)
     unknown = sorted(set(facts) - set(FACTS))
     if unknown:
         message = _("%(keys)s: not a fact the portal knows.") % {"keys": ", ".join(unknown)}
@@ -136,3 +149,25 @@ def citizen_record_read(
         request_id=request_id,
     )
     return CitizenRecord(citizen, shown)
+
+
+def access_log_search_audited(
+    *,
+    user: User,
+    channel: AccessChannel | str,
+    subject: Citizen | None = None,
+    request_id: str = "",
+    **filters: Any,
+) -> QuerySet[AccessLogEntry]:
+    """An auditor's search of the access log. Searching what was read about one person is itself a
+    read of their data: it is logged with the purpose audit before the entries are answered."""
+    if subject is not None:
+        access_record(
+            actor=user,
+            subject=subject,
+            fields=["access_log"],
+            purpose=AccessPurpose.AUDIT,
+            channel=channel,
+            request_id=request_id,
+        )
+    return access_log_search(subject=subject, **filters)

@@ -121,7 +121,8 @@ def code_issue(
 def code_send(*, code: OneTimeCode, plain: str, phone: str) -> None:
     """Text the code to `phone` through the SMS backend, at once (not through the push outbox: a code
     is wanted now, whatever the hour or the daily limit)."""
-    minutes = int((code.expires_at - code.created_at).total_seconds() // 60)
+    # rounded: created_at is stamped a moment after expires_at was worked out
+    minutes = round((code.expires_at - code.created_at).total_seconds() / 60)
     text = _(
         "%(portal)s: your code is %(code)s, valid for %(minutes)d minutes. Never tell it to anyone, staff included."
     ) % {"portal": settings.PORTAL_NAME, "code": plain, "minutes": minutes}

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from profiles import hooks
 from profiles.facts import FACTS, Sensitivity
 from profiles.models import Citizen, ConsentChannel, ConsentEvent, ConsentNotice, FactValue, Role, User
 from profiles.notices import consent_notices_load
@@ -60,16 +61,10 @@ def consent_withdraw(
     if purpose == Purpose.SENSITIVE_FACTS:
         sensitive = [key for key, fact in FACTS.items() if fact.sensitivity == Sensitivity.SENSITIVE]
         FactValue.objects.filter(Q(citizen=citizen) | Q(citizen__guardian=citizen), key__in=sensitive).delete()
-    if purpose == Purpose.PERSONALISATION:
-        _scored_lists_forget(citizen)
+    # the apps above profiles let go of what the purpose allowed: copies of sensitive values in
+    # undecided cases and undelivered pushes, what batch scoring learnt ... (profiles.hooks)
+    hooks.consent_withdrawn(citizen, str(purpose))
     return event
-
-
-def _scored_lists_forget(citizen: Citizen) -> None:
-    """What batch scoring learnt of the person (and their wards) goes when personalisation stops."""
-    from recommender.models import ScoredList
-
-    ScoredList.objects.filter(Q(citizen=citizen) | Q(citizen__guardian=citizen)).delete()
 
 
 @transaction.atomic
@@ -78,5 +73,5 @@ def personalisation_set(*, citizen: Citizen, enabled: bool) -> Citizen:
     citizen.personalisation_enabled = enabled
     citizen.save(update_fields=["personalisation_enabled"])
     if not enabled:
-        _scored_lists_forget(citizen)
+        hooks.personalisation_stopped(citizen)
     return citizen

@@ -45,6 +45,8 @@ def _check_consent(citizen: Citizen, key: str, source: str) -> None:
             _("%(fact)s is sensitive: it is kept only with your separate consent to hold sensitive facts.")
             % {"fact": fact.label},
         )
+    if fact.identity:
+        return  # proves who the person is, for nothing else: the legal duty to verify identity covers it
     if source == FactSource.DEPARTMENT_FEED and not consent_given(holder, Purpose.DATA_MATCHING):
         raise _refuse(key, "data_matching_consent_required", _("The person has not agreed to receive department data."))
 
@@ -70,6 +72,13 @@ def fact_record(
         clean = fact.parse(value, today=timezone.localdate())
     except FactValueError as error:
         raise _refuse(key, error.code, error.message) from None
+    if fact.identity and source != FactSource.DEPARTMENT_FEED:
+        raise _refuse(
+            key,
+            "identity_fact",
+            _("%(fact)s comes only from a government department: it is what proves who you are.")
+            % {"fact": fact.label},
+        )
     if source == FactSource.DEPARTMENT_FEED and department not in fact.departments:
         raise _refuse(
             key, "department_not_allowed", _("This department may not deliver %(fact)s.") % {"fact": fact.label}

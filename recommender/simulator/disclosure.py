@@ -86,7 +86,7 @@ def facts_stored(
     sensitive_ok = consents.granted["sensitive_facts"].tolist()
     online = cohort.online.tolist()
     joined = consents.joined.tolist()
-    keys = list(FACTS)
+    keys = [key for key, fact in FACTS.items() if not fact.identity]  # identity facts prove, and are not simulated
     known_draw = rng.random((len(cohort), len(keys)))
     lag = rng.integers(1, 21, (len(cohort), len(keys)))
     event_day = {

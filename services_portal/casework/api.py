@@ -11,7 +11,7 @@ from typing import Any
 
 from django.urls import path
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
@@ -28,7 +28,14 @@ from services_portal.casework.models import (
     CaseState,
     RejectionReason,
 )
-from services_portal.casework.selectors import QueueSort, case_get_for, case_queue_for, cases_of, citizen_case_get
+from services_portal.casework.selectors import (
+    QueueSort,
+    case_get_for,
+    case_queue_for,
+    cases_of,
+    citizen_case_get,
+    event_text,
+)
 from services_portal.casework.services import case_approve, case_object, case_reject
 from services_portal.core.api import ErrorSerializer
 from services_portal.core.i18n import active_suffix
@@ -81,8 +88,11 @@ class CaseEventOutput(serializers.Serializer):
     action_label = serializers.CharField(source="get_action_display")
     reason_code = serializers.CharField()
     reason_label = serializers.SerializerMethodField()
-    text = serializers.CharField()
+    text = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
+
+    def get_text(self, event: CaseEvent) -> str:
+        return event_text(event)
 
     def get_reason_label(self, event: CaseEvent) -> str:
         for reasons in (ApprovalReason, RejectionReason):
@@ -157,9 +167,14 @@ def _departments() -> dict[str, Any]:
 # -- caseworkers ---------------------------------------------------------------------------------
 
 
+@extend_schema_field({"type": "string", "enum": ["", *(region.code for region in regions.all_regions())]})
+class RegionCodeField(serializers.CharField):
+    """A region code the portal knows: the schema lists them."""
+
+
 class CaseQueueInput(serializers.Serializer):
     service = serializers.SlugField(required=False, allow_blank=True, default="")
-    region = serializers.CharField(required=False, allow_blank=True, default="", help_text="A region code")
+    region = RegionCodeField(required=False, allow_blank=True, default="", help_text="A region code")
     state = serializers.ChoiceField(
         choices=CaseState.choices, required=False, allow_blank=True, default="", help_text="Default: undecided"
     )
@@ -192,7 +207,8 @@ class CaseQueueApi(CaseworkApi, ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return Case.objects.none()
-        params = CaseQueueInput(data=self.request.query_params)
+        # a plain dict: from a QueryDict DRF would take `?sort=` as "not given" where the schema says invalid
+        params = CaseQueueInput(data=self.request.query_params.dict())
         params.is_valid(raise_exception=True)
         return case_queue_for(self.request.user, **params.validated_data)
 

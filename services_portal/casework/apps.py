@@ -6,3 +6,10 @@ class CaseworkConfig(AppConfig):
     name = "services_portal.casework"
     label = "casework"
     verbose_name = _("Casework")
+
+    def ready(self) -> None:
+        from profiles import hooks
+        from services_portal.casework.services import cases_account_closed, cases_consent_withdrawn
+
+        hooks.register(hooks.on_consent_withdrawn, cases_consent_withdrawn)
+        hooks.register(hooks.on_account_closed, cases_account_closed)

@@ -12,6 +12,8 @@ class CaseState(models.TextChoices):
     AWAITING_SECOND = "awaiting_second", _("Waiting for a second approval")
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")
+    # the person closed their account before a decision: nobody decides it any more
+    WITHDRAWN = "withdrawn", _("Withdrawn: the person closed their account")
 
 
 class RejectionReason(models.TextChoices):
@@ -59,10 +61,14 @@ class CaseAction(models.TextChoices):
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")
     OBJECTED = "objected", _("The person objected")
+    EVIDENCE_REDACTED = "evidence_redacted", _("Sensitive evidence removed: the person withdrew their consent")
+    WITHDRAWN = "withdrawn", _("Withdrawn: the person closed their account")
 
 
 class CaseEvent(models.Model):
     """The case history: who did what, when and why. Rows are only ever added."""
+
+    append_only = True
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     action = models.CharField(max_length=20, choices=CaseAction)
@@ -76,3 +82,15 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.action}"
+
+
+class CaseObjection(models.Model):
+    """What the person wrote when objecting (CaseAction.OBJECTED). Kept apart from the append-only
+    history, whose row says that and when they objected, so that closing the account can erase the
+    person's own words."""
+
+    event = models.OneToOneField(CaseEvent, on_delete=models.PROTECT, related_name="objection")
+    text = models.TextField(max_length=2000)
+
+    def __str__(self) -> str:
+        return f"objection in {self.event_id}"

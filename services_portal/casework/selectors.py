@@ -10,7 +10,7 @@ from django.http import Http404
 from profiles.models import AccessChannel, AccessPurpose, Citizen, User
 from profiles.permissions import allowed, scope_prefix
 from profiles.services.access import IDENTITY_FIELDS, access_record
-from services_portal.casework.models import Case, CaseEvent, CaseState
+from services_portal.casework.models import Case, CaseAction, CaseEvent, CaseState
 from services_portal.catalog.models import ServiceItem
 from services_portal.reference import regions
 from services_portal.reference.regions import Region
@@ -78,8 +78,15 @@ def queue_services() -> QuerySet[ServiceItem]:
     return ServiceItem.objects.filter(proactive=True).order_by("code")
 
 
+def event_text(event: CaseEvent) -> str:
+    """What a history row says in words: the caseworker's explanation, or what the person wrote when
+    objecting (kept apart, and gone once they closed their account)."""
+    objection = getattr(event, "objection", None) if event.action == CaseAction.OBJECTED else None
+    return objection.text if objection is not None else event.text
+
+
 def _with_history(cases: QuerySet[Case]) -> QuerySet[Case]:
-    events = CaseEvent.objects.select_related("actor").order_by("created_at", "id")
+    events = CaseEvent.objects.select_related("actor", "objection").order_by("created_at", "id")
     return cases.select_related("citizen", "service", "first_approver").prefetch_related(
         Prefetch("events", queryset=events)
     )

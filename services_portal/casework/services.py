@@ -13,11 +13,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from profiles.facts import stored_facts_behind
+from profiles.facts import FACTS, Sensitivity, stored_facts_behind
 from profiles.models import Citizen, User
 from profiles.permissions import allowed, in_scope
 from profiles.purposes import Purpose
@@ -27,6 +28,7 @@ from services_portal.casework.models import (
     Case,
     CaseAction,
     CaseEvent,
+    CaseObjection,
     CaseState,
     RejectionReason,
 )
@@ -152,6 +154,11 @@ def _locked_for_decision(*, case_id: int, actor: User, version: int) -> Case:
     case = Case.objects.select_for_update().select_related("citizen", "service").filter(pk=case_id).first()
     if case is None or not in_scope(actor, case.region_code):
         raise CaseNotFound("not_found", _("Not found."))
+    if case.citizen.erased_at is not None or case.state == CaseState.WITHDRAWN:
+        raise CaseConflict(
+            "person_erased",
+            _("This person closed their account: the case was withdrawn and can no longer be decided."),
+        )
     if case.version != version:
         raise CaseConflict(
             "conflict", _("Someone else decided this case while you were looking at it. Look at it again.")
@@ -241,5 +248,48 @@ def case_object(*, citizen: Citizen, case_id: int, text: str) -> Case:
     case.state, case.first_approver, case.decided_at = CaseState.OPEN, None, None
     case.version += 1
     case.save(update_fields=["state", "first_approver", "decided_at", "version"])
-    CaseEvent.objects.create(case=case, action=CaseAction.OBJECTED, text=text.strip()[:2000])
+    event = CaseEvent.objects.create(case=case, action=CaseAction.OBJECTED)
+    # the person's words apart from the append-only history, so that closing the account erases them
+    CaseObjection.objects.create(event=event, text=text.strip()[:2000])
     return case
+
+
+# -- when the person's data must go (registered in profiles.hooks by CaseworkConfig.ready) -------
+
+UNDECIDED_STATES = (CaseState.OPEN, CaseState.AWAITING_SECOND)
+
+
+def _sensitive_facts() -> frozenset[str]:
+    return frozenset(key for key, fact in FACTS.items() if fact.sensitivity == Sensitivity.SENSITIVE)
+
+
+def cases_consent_withdrawn(citizen: Citizen, purpose: str) -> None:
+    """Withdrawing `sensitive_facts`: the sensitive values leave the evidence of every case of the person
+    (and their wards) not yet decided, with a history row saying so. A decided case keeps its evidence:
+    the decision is an administrative act, kept as it was made for review and appeal (README)."""
+    if purpose != Purpose.SENSITIVE_FACTS:
+        return
+    sensitive = _sensitive_facts()
+    cases = Case.objects.select_for_update(of=("self",)).filter(
+        Q(citizen=citizen) | Q(citizen__guardian=citizen), state__in=UNDECIDED_STATES
+    )
+    for case in cases:
+        kept = [item for item in case.evidence if item.get("fact") not in sensitive]
+        if len(kept) == len(case.evidence):
+            continue
+        case.evidence = kept
+        case.version += 1  # a caseworker looking at the old evidence must look again before deciding
+        case.save(update_fields=["evidence", "version"])
+        CaseEvent.objects.create(case=case, action=CaseAction.EVIDENCE_REDACTED)
+
+
+def cases_account_closed(citizen: Citizen) -> None:
+    """Closing the account: each undecided case is withdrawn (a history row says so) and loses its
+    evidence; what the person wrote in objections is erased. Decided cases stay, with their evidence
+    and history, pointing at the pseudonymous record (README: "For the data-protection officer")."""
+    for case in Case.objects.select_for_update().filter(citizen=citizen, state__in=UNDECIDED_STATES):
+        case.state, case.first_approver, case.evidence = CaseState.WITHDRAWN, None, []
+        case.version += 1
+        case.save(update_fields=["state", "first_approver", "evidence", "version"])
+        CaseEvent.objects.create(case=case, action=CaseAction.WITHDRAWN, reason_code="account_closed")
+    CaseObjection.objects.filter(event__case__citizen=citizen).delete()

@@ -35,6 +35,7 @@ from services_portal.casework.selectors import (
     case_queue_for,
     cases_of,
     citizen_case_get,
+    event_text,
     queue_regions_for,
     queue_services,
 )
@@ -83,6 +84,7 @@ class HistoryRow:
     event: CaseEvent
     action: str
     reason: str
+    text: str
 
 
 def _evidence_rows(case: Case) -> list[EvidenceRow]:
@@ -113,7 +115,8 @@ def _reason_label(code: str) -> str:
 
 def _history(case: Case) -> list[HistoryRow]:
     return [
-        HistoryRow(event, event.get_action_display(), _reason_label(event.reason_code)) for event in case.events.all()
+        HistoryRow(event, event.get_action_display(), _reason_label(event.reason_code), event_text(event))
+        for event in case.events.all()
     ]
 
 

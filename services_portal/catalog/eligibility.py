@@ -41,7 +41,8 @@ class Outcome(StrEnum):
 
 
 SYMBOL_TYPES: dict[str, Any] = {
-    **{key: fact.rule_type for key, fact in FACTS.items()},
+    # identity facts (a name, a phone) only prove who a person is: no criterion may read them
+    **{key: fact.rule_type for key, fact in FACTS.items() if not fact.identity},
     **{key: fact.rule_type for key, fact in DERIVED_FACTS.items()},
 }
 

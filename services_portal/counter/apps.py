@@ -6,3 +6,9 @@ class CounterConfig(AppConfig):
     name = "services_portal.counter"
     label = "counter"
     verbose_name = _("Service counter")
+
+    def ready(self) -> None:
+        from profiles import hooks
+        from services_portal.counter.services import outreach_account_closed
+
+        hooks.register(hooks.on_account_closed, outreach_account_closed)

@@ -151,3 +151,39 @@ class OutreachOutcomeForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "outcome-%s")
         super().__init__(*args, **kwargs)
+
+
+class WalkInForm(forms.Form):
+    """A person the portal does not know, recorded at the desk after staff checked their ID card."""
+
+    resident_id = forms.CharField(
+        label=_("Resident ID number"),
+        max_length=30,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+    )
+    name = forms.CharField(
+        label=_("Name as on the ID card"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    region_code = forms.CharField(
+        label=_("Where the person lives"),
+        max_length=6,
+        help_text=_("The 6-digit administrative division code, like 450103."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
+    id_card_checked = forms.BooleanField(
+        label=_("I have checked the person's resident identity card, and it is theirs."),
+        error_messages={"required": _("Check the ID card before recording the person.")},
+    )
+    purpose = forms.ChoiceField(
+        label=_("Purpose of the look-up"),
+        choices=[(purpose.value, purpose.label) for purpose in DESK_PURPOSES],
+        widget=forms.HiddenInput,
+    )
+
+    def clean_resident_id(self) -> str:
+        try:
+            return resident_id_clean(self.cleaned_data["resident_id"])
+        except ResidentIdInvalid as error:
+            raise forms.ValidationError(error.message, code=error.code) from None

@@ -19,8 +19,8 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from profiles.display import field_label
-from profiles.models import AccessChannel, AccessPurpose, Citizen, FactValue, User
-from profiles.permissions import allowed, scope_prefix
+from profiles.models import AccessChannel, AccessPurpose, Citizen, FactValue, Role, User
+from profiles.permissions import PURPOSES, allowed, scope_prefix
 from profiles.resident_id import resident_id_clean, resident_id_hash
 from profiles.selectors import citizen_facts, fact_values_current
 from profiles.services.access import IDENTITY_FIELDS, access_record
@@ -35,8 +35,8 @@ from services_portal.counter.models import OutreachOutcome, OutreachTask
 PERSON_FIELDS = (*IDENTITY_FIELDS, "phone")
 # What the outreach list shows of each person on it.
 OUTREACH_LIST_FIELDS = ("resident_id_masked", "name")
-# The purposes a look-up at the desk may give.
-DESK_PURPOSES = (AccessPurpose.COUNTER_SERVICE, AccessPurpose.OUTREACH)
+# The purposes a look-up at the desk may give: those of counter staff (profiles.permissions.PURPOSES).
+DESK_PURPOSES = tuple(purpose for purpose in AccessPurpose if purpose in PURPOSES[Role.COUNTER_STAFF])
 
 
 class PersonNotFound(PortalError):

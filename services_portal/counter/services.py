@@ -127,3 +127,8 @@ def outreach_outcome_record(
     task.handled_by = staff
     task.save(update_fields=["outcome", "follow_up_on", "note", "handled_by", "updated_at"])
     return task
+
+
+def outreach_account_closed(citizen: Citizen) -> None:
+    """Closing the account (profiles.hooks): the outreach tasks about the person, with staff notes, go."""
+    OutreachTask.objects.filter(citizen=citizen).delete()

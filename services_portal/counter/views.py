@@ -34,6 +34,7 @@ from profiles.models import AccessChannel, AccessPurpose, Citizen, FactSource
 from profiles.permissions import permission_required
 from profiles.purposes import Purpose
 from profiles.selectors import consent_given, consent_overview, department_names, fact_values_current
+from profiles.services.identity import activation_code_issue, person_record_at_counter
 from services_portal.catalog.models import ServiceItem
 from services_portal.core.errors import PortalError
 from services_portal.counter.checklist import checklist_build, checklist_language
@@ -45,6 +46,7 @@ from services_portal.counter.forms import (
     OutreachFilterForm,
     OutreachOutcomeForm,
     ServiceCheckForm,
+    WalkInForm,
 )
 from services_portal.counter.models import OutreachOutcome, OutreachTask
 from services_portal.counter.pdf import checklist_pdf
@@ -145,8 +147,72 @@ def lookup_page(request: HttpRequest) -> HttpResponse:
             visit = visit_open(request.session, citizen=citizen, purpose=data["purpose"])
             return redirect("counter:person", handle=visit.handle)
     status = 404 if not_found else 400 if form.errors else 200
-    context = {"form": form, "scope_name": _region_name(request.user.region_scope)}
+    walk_in = None
+    if not_found and form.cleaned_data.get("resident_id"):
+        # not known here: with the ID card in hand, staff may record the person (a walk-in)
+        walk_in = WalkInForm(
+            initial={
+                "resident_id": form.cleaned_data["resident_id"],
+                "purpose": form.cleaned_data["purpose"],
+                "region_code": request.user.region_scope if len(request.user.region_scope) == 6 else "",
+            },
+            auto_id="walk-in-%s",
+        )
+    context = {"form": form, "scope_name": _region_name(request.user.region_scope), "walk_in_form": walk_in}
     return render(request, "counter/lookup.html", context, status=status)
+
+
+@never_cache
+@permission_required("citizen.assist")
+@require_POST
+def walk_in_page(request: HttpRequest) -> HttpResponse:
+    """Record a person the portal does not know, whose ID card the staff member checked, and serve them."""
+    form = WalkInForm(request.POST, auto_id="walk-in-%s")
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            citizen = person_record_at_counter(
+                staff=request.user, resident_id=data["resident_id"], name=data["name"], region_code=data["region_code"]
+            )
+        except PortalError as error:
+            errors_from(form, error)
+        else:
+            visit = visit_open(request.session, citizen=citizen, purpose=data["purpose"])
+            messages.success(request, _("The person is recorded. You can now give them an activation code."))
+            return redirect("counter:person", handle=visit.handle)
+    context = {
+        "form": LookupForm(),
+        "scope_name": _region_name(request.user.region_scope),
+        "walk_in_form": form,
+    }
+    return render(request, "counter/lookup.html", context, status=400)
+
+
+@never_cache
+@permission_required("citizen.assist")
+@with_visit
+@require_POST
+def activation_code_page(request: HttpRequest, visit: Visit) -> HttpResponse:
+    """Print the person an activation code, after checking their ID card: with it they verify the account
+    they opened online (or will open). Shown once, on this page, to print; never stored in clear."""
+    citizen = counter_person_get(request.user, visit.citizen_id)
+    if request.POST.get("id_card_checked") != "on":
+        messages.error(request, _("Check the person's ID card before giving them an activation code."))
+        return redirect("counter:person", handle=visit.handle)
+    try:
+        code, plain = activation_code_issue(
+            staff=request.user, citizen=citizen, purpose=visit.purpose, request_id=_request_id(request)
+        )
+    except PortalError as error:
+        messages.error(request, error.message)
+        return redirect("counter:person", handle=visit.handle)
+    context = {
+        **_visit_context(visit, citizen, "services"),
+        "code": plain,
+        "expires_at": code.expires_at,
+        "minutes": settings.COUNTER_ACTIVATION_CODE_MINUTES,
+    }
+    return render(request, "counter/activation_slip.html", context)
 
 
 @never_cache
@@ -243,6 +309,7 @@ def _askable_facts(citizen: Citizen, current: dict[str, Any]) -> list:
         fact
         for key, fact in FACTS.items()
         if (sensitive_allowed or fact.sensitivity != Sensitivity.SENSITIVE)
+        and not fact.identity
         and not (key in current and current[key].source == FactSource.DEPARTMENT_FEED)
     ]
 

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
-from profiles.admin import ReadOnlyAdmin
+from profiles.admin import PersonReadLoggedAdmin, ReadOnlyAdmin
 from profiles.permissions import allowed
 from services_portal.notifications.models import Delivery, Fanout, Push
 
@@ -32,7 +32,12 @@ class DeliveryInline(PushReadPolicy, admin.TabularInline):
 
 
 @admin.register(Push)
-class PushAdmin(PushReadPolicy, ReadOnlyAdmin):
+class PushAdmin(PushReadPolicy, PersonReadLoggedAdmin, ReadOnlyAdmin):
+    """The list names the person by the record's number only; opening a push shows what was said to
+    them, and is logged as a read of their data."""
+
+    person_fields = ("resident_id_masked", "push")
+
     list_display = ["idempotency_key", "trigger", "service", "essential", "created_at", "not_before", "routed_at"]
     list_filter = ["trigger", "essential"]
     list_select_related = ["service"]

@@ -6,3 +6,15 @@ class NotificationsConfig(AppConfig):
     name = "services_portal.notifications"
     label = "notifications"
     verbose_name = _("Notifications")
+
+    def ready(self) -> None:
+        from profiles import hooks
+        from services_portal.notifications.services.identity import identity_notice_enqueue
+        from services_portal.notifications.services.personal_data import (
+            notifications_account_closed,
+            pushes_consent_withdrawn,
+        )
+
+        hooks.register(hooks.on_consent_withdrawn, pushes_consent_withdrawn)
+        hooks.register(hooks.on_account_closed, notifications_account_closed)
+        hooks.register(hooks.on_identity_notice, identity_notice_enqueue)

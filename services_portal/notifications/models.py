@@ -12,6 +12,7 @@ class NotificationKind(models.TextChoices):
     CASE_DECISION = "case_decision", _("A decision on a benefit")
     CASE_OPENED = "case_opened", _("A benefit found for you")
     SERVICE_FOR_YOU = "service_for_you", _("A service for you")
+    SECURITY = "security", _("About your account's security")
 
 
 class Notification(models.Model):

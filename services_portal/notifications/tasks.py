@@ -64,3 +64,14 @@ def sweep_chunk(citizen_ids: list[int]) -> int:
     from services_portal.notifications.services.triggers import sweep_pushes_create
 
     return sweep_pushes_create(citizen_ids=citizen_ids)
+
+
+@shared_task
+def identity_notice_deliver(citizen_id: int, kind: str) -> int | None:
+    """Tell a person someone tried to use their identity (services/identity.py)."""
+    from profiles.models import Citizen
+    from services_portal.notifications.services.identity import identity_notice_send
+
+    citizen = Citizen.objects.filter(pk=citizen_id).first()
+    notification = identity_notice_send(citizen=citizen, kind=kind) if citizen is not None else None
+    return notification.pk if notification is not None else None

@@ -5,7 +5,7 @@ decision, objects, and the case is back in the queue. Delivering the batch again
 PostgreSQL, with real commits (detection is enqueued on commit, and runs eagerly in tests)."""
 
 import pytest
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from profiles.models import FactValue
@@ -26,7 +26,7 @@ def _postgres():
 
 def token_client(user, language: str = "zh-hans") -> APIClient:
     client = APIClient(HTTP_ACCEPT_LANGUAGE=language)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=user)[1]}")
     return client
 
 

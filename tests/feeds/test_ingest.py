@@ -63,9 +63,10 @@ def test_a_person_without_consent_gets_nothing_stored(health_feed, db):
     row = {"resident_id": number, "fact": "is_pregnant", "value": True, "observed_at": "2026-01-01"}
     batch = feed_batch_ingest(account=health_feed, batch_id="B-2", rows=[row])
     assert reasons(batch) == {1: "no_data_matching_consent"}
-    assert batch.people_created == 1
+    # and a refused row makes no record of the person (real-name binding: only identity rows do)
+    assert batch.people_created == 0
     assert not FactValue.objects.exists()
-    assert Citizen.objects.get().user is None
+    assert not Citizen.objects.exists()
 
 
 def test_households_make_household_facts_from_their_members(civil_feed, parent, db):

@@ -35,12 +35,17 @@ def test_the_number_cannot_be_read_back_from_the_database(db):
     assert citizen.resident_id_masked == number[:4] + "*" * 10 + number[-4:]
 
 
-def test_registering_twice_is_refused(db):
+def test_registering_twice_makes_two_unbound_accounts_each_with_its_own_record(db):
+    # given a number someone signed up with
     number = resident_id_make()
-    citizen_register(resident_id=number, name="李华", password=PASSWORD)
-    with pytest.raises(PortalError) as caught:
-        citizen_register(resident_id=number, name="李华", password=PASSWORD)
-    assert caught.value.code == "already_registered"
+    first = citizen_register(resident_id=number, name="李华", password=PASSWORD)
+    # when someone signs up with it again
+    second = citizen_register(resident_id=number, name="李华", password=PASSWORD)
+    # then both hold a claim of the number, not the number: neither is anyone's verified record
+    assert first.pk != second.pk and first.user_id != second.user_id
+    assert first.claimed_id_hash == second.claimed_id_hash and first.claimed_id_hash
+    assert first.resident_id_hash is None and second.resident_id_hash is None
+    assert not first.identity_verified and not second.identity_verified
 
 
 def test_a_new_value_keeps_the_old_one_in_history(citizen):

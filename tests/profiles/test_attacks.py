@@ -7,7 +7,7 @@ import pytest
 from axes.models import AccessAttempt
 from django.http import HttpRequest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from profiles.models import (
@@ -48,7 +48,7 @@ def snapshot() -> dict:
     return {
         "citizens": list(Citizen.objects.order_by("pk").values_list("pk", "name", "personalisation_enabled")),
         "users": User.objects.count(),
-        "tokens": Token.objects.count(),
+        "tokens": AuthToken.objects.count(),
         "facts": list(
             FactValue.objects.order_by("pk").values_list("pk", "citizen_id", "key", "value", "superseded_at")
         ),
@@ -176,13 +176,15 @@ def test_a_citizen_cannot_report_or_delete_what_only_another_has(attacker, victi
     "path",
     [
         "/api/v1/staff/citizens/{pk}/?purpose=casework",
-        "/api/v1/staff/citizens/?resident_id={number}&purpose=casework",
-        "/api/v1/audit/access-log/?subject={number}",
+        "/api/v1/staff/citizens/",
+        "/api/v1/audit/access-log/",
     ],
 )
 def test_a_citizen_cannot_use_the_staff_or_audit_endpoints(attacker, victim, path):
     before = snapshot()
-    response = attacker.get(path.format(pk=victim.pk, number=victim.resident_id))
+    body = {"resident_id": victim.resident_id, "subject": victim.resident_id, "purpose": "casework"}
+    by_id = "{pk}" in path
+    response = attacker.get(path.format(pk=victim.pk)) if by_id else attacker.post(path, body, format="json")
     assert_error(response, 403, "permission_denied")
     assert not leaks(response, victim)
     assert snapshot() == before
@@ -200,15 +202,17 @@ def test_without_signing_in_nothing_is_answered(victim):
 # -- staff out of their lane -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("role", [Role.CASEWORKER, Role.COUNTER_STAFF])
-def test_staff_outside_their_region_find_no_one(victim, role):
+@pytest.mark.parametrize("role, purpose", [(Role.CASEWORKER, "casework"), (Role.COUNTER_STAFF, "counter_service")])
+def test_staff_outside_their_region_find_no_one(victim, role, purpose):
     # given staff for Liuzhou (4502) and a person in Nanning (4501)
     client = APIClient()
     client.force_login(StaffFactory(role=role, region_scope="450200"))
     before = snapshot()
     # when they read the person by id and by ID number
-    by_id = client.get(f"/api/v1/staff/citizens/{victim.pk}/", {"purpose": "casework"})
-    by_number = client.get("/api/v1/staff/citizens/", {"resident_id": victim.resident_id, "purpose": "casework"})
+    by_id = client.get(f"/api/v1/staff/citizens/{victim.pk}/", {"purpose": purpose})
+    by_number = client.post(
+        "/api/v1/staff/citizens/", {"resident_id": victim.resident_id, "purpose": purpose}, format="json"
+    )
     # then the person does not exist for them, and no read is logged
     for response in (by_id, by_number):
         assert_error(response, 404, "not_found")
@@ -222,7 +226,8 @@ def test_an_unknown_person_and_an_unknown_id_look_the_same(victim):
     before = snapshot()
     assert_error(client.get("/api/v1/staff/citizens/999999/", {"purpose": "casework"}), 404, "not_found")
     stranger = resident_id_make(region="450103", sequence=987)
-    assert_error(client.get("/api/v1/staff/citizens/", {"resident_id": stranger, "purpose": "casework"}), 404)
+    lookup = {"resident_id": stranger, "purpose": "casework"}
+    assert_error(client.post("/api/v1/staff/citizens/", lookup, format="json"), 404)
     assert snapshot() == before
 
 
@@ -233,7 +238,7 @@ def test_roles_without_citizen_read_are_refused(victim, role):
     before = snapshot()
     for response in (
         client.get(f"/api/v1/staff/citizens/{victim.pk}/", {"purpose": "audit"}),
-        client.get("/api/v1/staff/citizens/", {"resident_id": victim.resident_id, "purpose": "audit"}),
+        client.post("/api/v1/staff/citizens/", {"resident_id": victim.resident_id, "purpose": "audit"}, format="json"),
         client.get("/api/v1/me/facts/"),
     ):
         assert_error(response, 403, "permission_denied")
@@ -384,10 +389,8 @@ def test_signing_up_with_a_bad_id_number_is_a_field_error(db, number, code):
     assert snapshot() == before
 
 
-def test_signing_up_twice_or_with_a_weak_password_stores_nothing(citizen):
+def test_signing_up_with_a_weak_password_stores_nothing(citizen):
     before = snapshot()
-    again = {"resident_id": citizen.resident_id, "name": "李华", "password": PASSWORD}
-    assert_error(APIClient().post("/api/v1/auth/signup/", again, format="json"), 400, "already_registered")
     weak = {"resident_id": resident_id_make(), "name": "张伟", "password": "123"}
     assert "password" in assert_error(APIClient().post("/api/v1/auth/signup/", weak, format="json"), 400)["fields"]
     assert snapshot() == before

@@ -38,7 +38,8 @@ DESIGN_FACTS = [
 
 def test_registry_defines_every_fact_of_the_design_once_with_labels_in_both_languages():
     # the design's facts, and a person's own income, from which household income is worked out
-    assert set(FACTS) == {*DESIGN_FACTS, "income_monthly"}
+    # and the identity facts that prove who a person is (real-name binding)
+    assert set(FACTS) == {*DESIGN_FACTS, "income_monthly", "full_name", "mobile_phone"}
     for fact in FACTS.values():
         assert fact.departments, fact.key
         with translation.override("en"):

@@ -33,6 +33,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from profiles.models import Citizen
+from services_portal.core.sms import PermanentFailure, TemporaryFailure, get_backend
 from services_portal.counter.models import OutreachTask
 from services_portal.notifications import live
 from services_portal.notifications.models import (
@@ -52,7 +53,6 @@ from services_portal.notifications.services.routing import (
     reach_for,
 )
 from services_portal.notifications.services.sms_text import inbox_url, recipient_language, sms_text
-from services_portal.core.sms import PermanentFailure, TemporaryFailure, get_backend
 
 logger = logging.getLogger(__name__)
 

@@ -18,6 +18,7 @@ from django.utils.functional import Promise
 
 from profiles.models import Citizen
 from services_portal.catalog.models import ServiceItem
+from services_portal.core.tasks import enqueue_on_commit
 from services_portal.notifications.models import Delivery, DeliveryChannel, DeliveryState, Push, Trigger
 
 # Pushes per delivery task: large enough to deliver in bulk, small enough that several workers share
@@ -81,7 +82,8 @@ def _deliver_after_commit(push_ids: Sequence[int]) -> None:
 
     for start in range(0, len(push_ids), DELIVERY_CHUNK):
         chunk = list(push_ids[start : start + DELIVERY_CHUNK])
-        transaction.on_commit(lambda chunk=chunk: deliver_pushes.delay(chunk))
+        # a broker that is down loses nothing: the dispatcher delivers pushes still unrouted
+        enqueue_on_commit(deliver_pushes, chunk)
 
 
 def push_create(

@@ -33,6 +33,7 @@ from services_portal.catalog.eligibility import (
     service_rules_build,
 )
 from services_portal.catalog.models import LifeEvent, ServiceItem
+from services_portal.core.tasks import enqueue_on_commit
 from services_portal.notifications.models import Fanout, Push, Trigger
 from services_portal.notifications.services.push import PushDraft, pushes_create
 
@@ -200,7 +201,7 @@ def new_service_announce(*, service: ServiceItem) -> Fanout | None:
         return None
     from services_portal.notifications.tasks import fan_out
 
-    transaction.on_commit(lambda: fan_out.delay(fanout.pk))
+    enqueue_on_commit(fan_out, fanout.pk)
     return fanout
 
 

@@ -11,6 +11,7 @@ from profiles.resident_id import check_character
 from profiles.services.accounts import citizen_for_resident_id, citizen_register
 from profiles.services.consent import consent_grant
 from profiles.services.facts import facts_self_declare
+from profiles.services.identity import activation_code_issue, identity_complete, person_record_at_counter
 from recommender.models import InteractionChannel, RecommenderModel
 from recommender.services.interactions import interaction_record
 from recommender.simulator import population_simulate
@@ -29,6 +30,11 @@ DEMO_STAFF = [
     ("health-feed", Role.DEPARTMENT_FEED, "", "health"),
 ]
 DEMO_PARENT_ID_FIRST_17 = "45010319900315002"
+# A person the health department knows with a name and a mobile number, who has not signed up: to try
+# verifying an account by a code by text message (the console SMS backend prints it).
+DEMO_PATIENT_ID_FIRST_17 = "45010319850607004"
+DEMO_PATIENT_NAME = "王芳"
+DEMO_PATIENT_PHONE = "13800138000"
 # A simulated province small enough to set up in seconds and large enough for the models to learn from.
 DEMO_POPULATION = 2000
 
@@ -42,7 +48,9 @@ class Command(BaseCommand):
         call_command("catalog_import", str(settings.CATALOG_DATA_FILE), stdout=self.stdout, stderr=self.stderr)
         staff = {name: self._staff(name, role, scope, department) for name, role, scope, department in DEMO_STAFF}
         parent_id = DEMO_PARENT_ID_FIRST_17 + check_character(DEMO_PARENT_ID_FIRST_17)
-        parent = self._parent_with_a_newborn(parent_id, staff["health-feed"])
+        parent = self._parent_with_a_newborn(parent_id, staff["health-feed"], staff["counter"])
+        patient_id = DEMO_PATIENT_ID_FIRST_17 + check_character(DEMO_PATIENT_ID_FIRST_17)
+        self._known_to_the_health_department(patient_id, staff["health-feed"])
         self._recommender(parent)
         self.stdout.write(
             "Demo ready at http://127.0.0.1:8000/ — every demo password is "
@@ -50,6 +58,12 @@ class Command(BaseCommand):
             f"  citizen: sign in with resident ID {parent_id} (a parent whose baby's birth the health feed\n"
             "           delivered: see /me/, then /me/cases/ once a caseworker decides)\n"
             "           and /me/for-you/ for the services the recommender suggests, with the reasons why\n"
+            "           (verified at the counter: staff checked the ID card and printed an activation code)\n"
+            f"  verify:  sign up with resident ID {patient_id} and the name {DEMO_PATIENT_NAME}: the account\n"
+            "           sees nothing of that person until it proves who it is. At /account/verify/ ask for a\n"
+            "           code by text message: the health department holds this person's mobile number, and\n"
+            "           the code is printed on this console. Or sign in as counter, look the number up,\n"
+            "           and print an activation code\n"
             "  staff:   caseworker and caseworker2 (/casework/, the childcare subsidy needs both), auditor\n"
             "           (/audit/), editor and admin (/admin/), counter"
         )
@@ -64,6 +78,20 @@ class Command(BaseCommand):
             user.save()
         return user
 
+    def _known_to_the_health_department(self, resident_id: str, health_feed: User) -> None:
+        """The health department delivers a person's name and mobile number (identity facts: stored without
+        consent, only to prove who they are), which makes their record."""
+        rows = [
+            {"resident_id": resident_id, "fact": "full_name", "value": DEMO_PATIENT_NAME, "observed_at": "2025-01-01"},
+            {
+                "resident_id": resident_id,
+                "fact": "mobile_phone",
+                "value": DEMO_PATIENT_PHONE,
+                "observed_at": "2025-01-01",
+            },
+        ]
+        feed_batch_ingest(account=health_feed, batch_id="DEMO-IDENTITY-1", rows=rows)
+
     def _recommender(self, parent) -> None:
         """A simulated province, the parent's own use of the portal, and a trained model serving."""
         if RecommenderModel.objects.exists():
@@ -76,12 +104,20 @@ class Command(BaseCommand):
         # or, for people who are not online, to the outreach list of their counter
         self.stdout.write(f"sweep: {sweep.delay().get()} people looked at")
 
-    def _parent_with_a_newborn(self, resident_id: str, health_feed: User) -> Citizen:
+    def _parent_with_a_newborn(self, resident_id: str, health_feed: User, counter: User) -> Citizen:
         """A citizen who agreed to data matching, sensitive facts and benefits without applying, and the
-        health department's feed delivering their baby's birth: detection opens a childcare case."""
+        health department's feed delivering their baby's birth: detection opens a childcare case. The
+        parent verified their account at the counter: staff checked the ID card, recorded the person and
+        printed an activation code, which the parent entered in the account they opened online."""
         parent = citizen_for_resident_id(resident_id)
-        if parent is None:
-            parent = citizen_register(resident_id=resident_id, name="李华", password=DEMO_PASSWORD)
+        if parent is None or parent.user_id is None:
+            if parent is None:
+                parent = person_record_at_counter(
+                    staff=counter, resident_id=resident_id, name="李华", region_code="450103"
+                )
+            _code, plain = activation_code_issue(staff=counter, citizen=parent)
+            account = citizen_register(resident_id=resident_id, name="李华", password=DEMO_PASSWORD)
+            parent = identity_complete(citizen=account, method="counter", data={"code": plain})
             for purpose in Purpose:
                 consent_grant(citizen=parent, purpose=purpose, channel=ConsentChannel.WEB)
             place = {"region_code": "450103", "hukou_region_code": "450103", "hukou_type": "urban"}
