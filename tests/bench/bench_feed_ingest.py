@@ -102,7 +102,7 @@ def main() -> None:
     url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal_bench")
     setup(url)
 
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
     from rest_framework.test import APIClient
 
     from profiles.models import FactValue, Role, User
@@ -110,7 +110,7 @@ def main() -> None:
     numbers = population(args.rows // 4)
     account = User.objects.create(username="civil-affairs-feed", role=Role.DEPARTMENT_FEED, department="civil_affairs")
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=account).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=account)[1]}")
 
     for attempt, label in ((1, "new values"), (2, "changed values (supersede)")):
         rows = rows_for(numbers, args.rows, seed=attempt)

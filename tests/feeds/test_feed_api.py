@@ -1,5 +1,5 @@
 import pytest
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from profiles.models import FactValue, Role
@@ -9,7 +9,7 @@ from tests.factories import StaffFactory, birth_row
 @pytest.fixture
 def feed_client(health_feed):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=health_feed).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=health_feed)[1]}")
     return client
 
 
@@ -56,7 +56,7 @@ def test_a_broken_csv_is_refused_whole_with_a_reason(feed_client, parent):
 @pytest.mark.parametrize("role", [Role.CITIZEN, Role.CASEWORKER, Role.AUDITOR])
 def test_only_feed_accounts_deliver(db, role):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=StaffFactory(role=role)).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=StaffFactory(role=role))[1]}")
     response = client.post("/api/v1/feeds/batches/", {"batch_id": "X", "rows": []}, format="json")
     assert response.status_code == 403 and response.json()["error"]["code"] == "permission_denied"
 
@@ -65,5 +65,5 @@ def test_a_department_sees_only_its_own_batches(feed_client, parent, db):
     feed_client.post("/api/v1/feeds/batches/", {"batch_id": "H-8", "rows": [birth_row(parent)]}, format="json")
     other = APIClient()
     civil = StaffFactory(role=Role.DEPARTMENT_FEED, department="civil_affairs")
-    other.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=civil).key}")
+    other.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=civil)[1]}")
     assert other.get("/api/v1/feeds/batches/H-8/").status_code == 404

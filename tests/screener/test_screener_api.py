@@ -1,5 +1,5 @@
 import pytest
-from django.contrib.sessions.models import Session
+from qsessions.models import Session
 
 
 def screen(api_client, facts, language="en"):

@@ -2,7 +2,7 @@
 
 import re
 
-from django.contrib.sessions.models import Session
+from qsessions.models import Session
 
 
 def post(client, data, language="zh-hans", elder=False):
