@@ -27,8 +27,10 @@ compilemessages: $(INSTALLED)
 messages: $(INSTALLED)
 	$(MANAGE) makemessages --locale zh_Hans --locale en --ignore '.venv/*' --ignore 'tests/*' --no-obsolete
 
+# With DATABASE_OWNER_URL set (production), the owner role migrates and then grants the app role its rights.
 migrate: $(INSTALLED)
-	$(MANAGE) migrate --noinput
+	$(MANAGE) migrate --noinput $(if $(DATABASE_OWNER_URL),--database owner)
+	$(if $(DATABASE_OWNER_URL),$(MANAGE) db_roles)
 
 demo: migrate compilemessages
 	$(MANAGE) demo_setup

@@ -4,15 +4,15 @@ from django.http import Http404
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from knox.auth import TokenAuthentication
 from rest_framework import serializers, status
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.generics import ListAPIView
 from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from profiles.permissions import Allowed
-from services_portal.core.api import ErrorSerializer
+from services_portal.core.api import ErrorSerializer, StrictCharField
 from services_portal.feeds.models import FeedBatch, FeedRowRejection
 from services_portal.feeds.services import feed_batch_get, feed_batch_ingest, feed_csv_parse
 
@@ -36,10 +36,15 @@ class RowSerializer(serializers.Serializer):
 
 
 class BatchInput(serializers.Serializer):
-    batch_id = serializers.CharField(
-        max_length=100, help_text="The department's own id: delivering it again changes nothing"
+    batch_id = StrictCharField(max_length=100, help_text="The department's own id: delivering it again changes nothing")
+    # Each row is checked on its own (feeds/services.py): a row that is not an object is refused as that
+    # row, with its reason, and the rest of the batch is kept.
+    rows = serializers.ListField(
+        child=serializers.JSONField(allow_null=True),
+        allow_empty=True,
+        help_text="Objects with the fields resident_id, fact, value, observed_at, and optionally expires_at, "
+        "household_id",
     )
-    rows = serializers.ListField(child=serializers.DictField(), allow_empty=True)
 
 
 class RejectionOutput(serializers.ModelSerializer):
@@ -87,8 +92,10 @@ class BatchDeliverApi(FeedApi):
         "CSV columns: resident_id, fact, value, observed_at, and optionally expires_at, household_id.",
     )
     def post(self, request):
-        if isinstance(request.data, bytes):
-            batch_id, rows, format = request.query_params.get("batch_id", ""), feed_csv_parse(request.data), "csv"
+        # by content type: an empty CSV body parses to no data at all, not to bytes
+        if request.content_type.startswith(CsvParser.media_type):
+            body = request.data if isinstance(request.data, bytes) else b""
+            batch_id, rows, format = request.query_params.get("batch_id", ""), feed_csv_parse(body), "csv"
         else:
             payload = BatchInput(data=request.data)
             payload.is_valid(raise_exception=True)

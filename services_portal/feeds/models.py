@@ -24,6 +24,11 @@ class FeedBatch(models.Model):
     rejected_by_reason = models.JSONField(default=dict)
     people_created = models.PositiveIntegerField(default=0)
     received_at = models.DateTimeField(auto_now_add=True)
+    # Casework detection for the people the batch changed is queued after commit; it is done when
+    # detected_at is set. A batch whose task was lost (the broker was down) is queued again by the
+    # beat task feeds.tasks.detect_pending: the list of people waits here until then.
+    detect_citizen_ids = models.JSONField(default=list, blank=True)
+    detected_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["department", "batch_id"], name="feed_batch_unique")]

@@ -27,7 +27,9 @@ from profiles.models import Citizen, ConsentEvent, FactSource, FactValue, Househ
 from profiles.purposes import Purpose
 from profiles.resident_id import ResidentIdInvalid, resident_id_clean, resident_id_hash, resident_id_mask
 from profiles.services.facts import fact_encode
+from services_portal.casework.services import cases_detect
 from services_portal.core.errors import PortalError
+from services_portal.core.tasks import enqueue_on_commit
 from services_portal.feeds.models import FeedBatch, FeedRowRejection
 from services_portal.notifications.services.triggers import FactChange, life_event_pushes_create
 
@@ -37,6 +39,10 @@ MAX_ROWS = 200_000
 # Rows per statement: large enough to keep round trips few, small enough to keep statements sane.
 CHUNK = 5000
 BULK_CHUNK = 20_000
+HOUSEHOLD_ID_LENGTH = Household._meta.get_field("external_id").max_length
+# A batch not detected this long after it arrived has lost its task: feeds.tasks.detect_pending queues it.
+DETECT_LOST_AFTER = datetime.timedelta(minutes=5)
+KEY_LENGTH = FeedRowRejection._meta.get_field("fact_key").max_length
 
 
 class BatchRefused(PortalError):
@@ -68,7 +74,9 @@ class _Outcome:
     rejected: list[FeedRowRejection] = field(default_factory=list)
 
     def reject(self, number: int, reason: str, message: str, key: str = "") -> None:
-        self.rejected.append(FeedRowRejection(row_number=number, reason=reason, message=message[:300], fact_key=key))
+        # what the sender wrote is cut to the columns' size and loses the NUL PostgreSQL cannot store
+        message, key = message.replace("\x00", "")[:300], key.replace("\x00", "")[:KEY_LENGTH]
+        self.rejected.append(FeedRowRejection(row_number=number, reason=reason, message=message, fact_key=key))
 
 
 def feed_csv_parse(content: bytes) -> list[dict[str, str]]:
@@ -90,17 +98,24 @@ def feed_csv_parse(content: bytes) -> list[dict[str, str]]:
 
 
 def _moment(raw: Any) -> datetime.datetime | None:
-    if isinstance(raw, datetime.datetime):
-        moment = raw
-    elif isinstance(raw, str) and raw.strip():
-        moment = parse_datetime(raw.strip())
-        if moment is None:
-            day = parse_date(raw.strip())
-            moment = datetime.datetime.combine(day, datetime.time()) if day else None
-    else:
+    """The time a row names, or None where there is none: not a date, or an impossible one (2026-02-30,
+    25:00, an offset of days), or one outside what the database can hold."""
+    try:
+        if isinstance(raw, datetime.datetime):
+            moment = raw
+        elif isinstance(raw, str) and raw.strip():
+            moment = parse_datetime(raw.strip())
+            if moment is None:
+                day = parse_date(raw.strip())
+                moment = datetime.datetime.combine(day, datetime.time()) if day else None
+        else:
+            return None
+        if moment is not None and timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        if moment is not None:
+            moment.astimezone(datetime.UTC)  # raises for a time beyond year 1 .. 9999 in UTC
+    except (ValueError, OverflowError):
         return None
-    if moment is not None and timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
     return moment
 
 
@@ -128,6 +143,9 @@ def _check_rows(rows: Iterable[Mapping[str, Any]], department: str, outcome: _Ou
             outcome.reject(number, "invalid_row", _("The row must be an object with named fields."))
             continue
         key = str(row.get("fact") or "").strip()
+        if any(isinstance(value, str) and "\x00" in value for value in row.values()):
+            outcome.reject(number, "invalid_characters", _("The row holds a NUL character."), key)
+            continue
         missing = [column for column in REQUIRED_COLUMNS if row.get(column) in (None, "")]
         if missing:
             outcome.reject(number, "missing_field", _("Missing: %(fields)s.") % {"fields": ", ".join(missing)}, key)
@@ -162,8 +180,12 @@ def _check_rows(rows: Iterable[Mapping[str, Any]], department: str, outcome: _Ou
             message = _("The same person and fact appear earlier in this batch.")
             outcome.reject(number, "duplicate_row", message, key)
             continue
-        seen.add((clean_number, key))
         household = str(row.get("household_id") or "").strip()
+        if len(household) > HOUSEHOLD_ID_LENGTH:
+            message = _("household_id may have at most %(count)d characters.") % {"count": HOUSEHOLD_ID_LENGTH}
+            outcome.reject(number, "invalid_household_id", message, key)
+            continue
+        seen.add((clean_number, key))
         outcome.accepted.append(_Row(number, clean_number, key, value, observed_at, expires_at, household))
 
 
@@ -185,8 +207,12 @@ def _chunks(items: list[Any], size: int = CHUNK) -> Iterator[list[Any]]:
 
 
 def _people(rows: list[_Row]) -> tuple[dict[str, _Person], int]:
-    """Citizens by clean number, creating records for people the portal did not know."""
+    """Citizens by clean number. A person the portal did not know gets a record only for a row of an
+    identity fact (a name, a mobile number: stored without consent, to prove who they are later); any
+    other row about them would be refused for want of consent, and makes no record. Those left out of
+    the answer have no record."""
     hashes = {number: resident_id_hash(number) for number in {row.number_clean for row in rows}}
+    makes_a_record = {row.number_clean for row in rows if FACTS[row.key].identity}
 
     def found(digests: list[str]) -> dict[str, _Person]:
         people = {}
@@ -201,13 +227,13 @@ def _people(rows: list[_Row]) -> tuple[dict[str, _Person], int]:
     new = [
         Citizen(resident_id_hash=digest, resident_id_masked=resident_id_mask(number))
         for number, digest in hashes.items()
-        if digest not in known
+        if digest not in known and number in makes_a_record
     ]
     # Another batch may be creating the same new person at this moment: then its row wins.
     Citizen.objects.bulk_create(new, batch_size=CHUNK, ignore_conflicts=True)
     if new:
         known.update(found([citizen.resident_id_hash for citizen in new]))
-    return {number: known[digest] for number, digest in hashes.items()}, len(new)
+    return {number: known[digest] for number, digest in hashes.items() if digest in known}, len(new)
 
 
 def _current_values(wanted: set[tuple[int, str]]) -> dict[tuple[int, str], tuple[int, Any, str]]:
@@ -309,7 +335,7 @@ def _store(
             if previous_value == encoded and previous_department == department:
                 continue  # the same value from the same department: nothing new to record
             superseded.append(previous_id)
-        if previous is None or previous[1] != encoded:
+        if (previous is None or previous[1] != encoded) and not FACTS[row.key].identity:
             changes[citizen_id][row.key] = FactChange(previous[1] if previous else None, row.observed_at)
         new.append(_NewFact(citizen_id, row.key, encoded, row.observed_at, row.expires_at))
     _facts_write(new, superseded, department, account)
@@ -327,7 +353,7 @@ def _households(rows: list[_Row], people: dict[str, _Person]) -> set[int]:
     """Link people into the households named by the rows; returns the citizens whose household changed."""
     wanted: dict[str, set[int]] = defaultdict(set)
     for row in rows:
-        if row.household_id:
+        if row.household_id and not FACTS[row.key].identity:  # an identity row links no one: no consent
             wanted[row.household_id].add(people[row.number_clean].pk)
     if not wanted:
         return set()
@@ -373,10 +399,32 @@ def feed_batch_ingest(
             return done
         raise
     if changed:
-        from services_portal.casework.tasks import detect_for_citizens
+        from services_portal.feeds.tasks import detect_batch
 
-        transaction.on_commit(lambda: detect_for_citizens.delay(sorted(changed)))
+        enqueue_on_commit(detect_batch, batch.pk)
     return batch
+
+
+def feed_batch_detect(*, batch_pk: int) -> int:
+    """Casework detection for the people a batch changed, then the batch is marked detected, in one
+    transaction. Returns the cases opened. Safe to run twice: the second run finds the batch done."""
+    with transaction.atomic():
+        batch = FeedBatch.objects.select_for_update().filter(pk=batch_pk, detected_at__isnull=True).first()
+        if batch is None:
+            return 0
+        opened = cases_detect(citizen_ids=batch.detect_citizen_ids)
+        batch.detected_at = timezone.now()
+        batch.detect_citizen_ids = []
+        batch.save(update_fields=["detected_at", "detect_citizen_ids"])
+    return len(opened)
+
+
+def feed_batches_undetected(*, now: datetime.datetime | None = None) -> list[int]:
+    """Batches whose detection should have run by now and has not: its task was lost (the broker was
+    down when the batch committed, or a worker died)."""
+    now = now or timezone.now()
+    undetected = FeedBatch.objects.filter(detected_at__isnull=True, received_at__lte=now - DETECT_LOST_AFTER)
+    return list(undetected.order_by("received_at").values_list("pk", flat=True))
 
 
 def _ingest(
@@ -387,9 +435,11 @@ def _ingest(
     consents = _consents(people.values())
     storable = []
     for row in outcome.accepted:
-        citizen = people[row.number_clean]
-        holder = citizen.guardian_id or citizen.pk
-        if not consents.get((holder, Purpose.DATA_MATCHING)):
+        citizen = people.get(row.number_clean)
+        holder = citizen and (citizen.guardian_id or citizen.pk)
+        if citizen is not None and FACTS[row.key].identity:
+            storable.append(row)  # proves who the person is, for nothing else (profiles.facts IDENTITY_BASIS)
+        elif citizen is None or not consents.get((holder, Purpose.DATA_MATCHING)):
             message = _("The person has not agreed to receive department data.")
             outcome.reject(row.number, "no_data_matching_consent", message, row.key)
         elif FACTS[row.key].sensitivity == Sensitivity.SENSITIVE and not consents.get(
@@ -411,5 +461,7 @@ def _ingest(
     batch.rows_rejected = len(outcome.rejected)
     batch.rejected_by_reason = dict(Counter(rejection.reason for rejection in outcome.rejected))
     batch.people_created = created
+    batch.detect_citizen_ids = sorted(changed)
+    batch.detected_at = None if changed else timezone.now()
     batch.save()
     return batch, changed

@@ -142,6 +142,9 @@ def new_context(browser, site):
             reduced_motion="reduce",
         )
         context.set_default_timeout(10_000)
+        # axe-core as an init script (run by the browser itself): the portal's Content-Security-Policy
+        # forbids the inline <script> that page.add_script_tag would insert.
+        context.add_init_script(path=str(AXE))
         if variant.elder:
             context.add_cookies([{"name": "display", "value": "elder", "url": site}])
         contexts.append(context)

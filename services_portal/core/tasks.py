@@ -1,0 +1,34 @@
+"""Queueing background work without making a request wait for, or fail on, the broker.
+
+Every piece of work the portal queues is first written down in the database (a push in the outbox, a
+fan-out, a feed batch not yet looked at by detection), and a scheduled task (the push dispatcher, the
+feed detection check) queues again what is still undone. So a broker that is down when a change commits
+loses nothing: the request answers at once, a warning is logged, and the work goes out once Redis is back.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import Task
+from django.db import transaction
+from kombu.exceptions import OperationalError
+
+logger = logging.getLogger(__name__)
+
+
+def enqueue(task: Task, *args, countdown: float | None = None) -> bool:
+    """Send `task(*args)` to the broker; False (and a warning) when the broker cannot be reached.
+
+    No result is kept: waiting on a result store that is down would hold the caller for 20 s."""
+    try:
+        task.apply_async(args, countdown=countdown, ignore_result=True)
+    except OperationalError as error:
+        logger.warning("broker unreachable, %s%r left for the dispatcher: %s", task.name, args, error)
+        return False
+    return True
+
+
+def enqueue_on_commit(task: Task, *args) -> None:
+    """Queue `task(*args)` once the caller's transaction commits (at once outside a transaction)."""
+    transaction.on_commit(lambda: enqueue(task, *args))
