@@ -11,9 +11,11 @@ Two shapes of deployment share this one file:
 Every value below can be overridden by its own variable; README.md lists them.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -35,19 +37,24 @@ else:
     SECRET_KEY = env.str("SECRET_KEY", default="embedded-only-insecure-key-never-use-in-production-0123456789")
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# How many proxies in front of the portal append the client's address to X-Forwarded-For. 0: the header
+# is ignored (anyone can send it); 1: only its right-most entry counts. Lockout, throttles, sessions and
+# logs all read the address this way (services_portal/core/addresses.py; README: "Behind a proxy").
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 INSTALLED_APPS = [
     "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
-    "django.contrib.sessions",
+    # sessions with their user, browser and address, so a person can see and end each one
+    "qsessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -68,12 +75,16 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "services_portal.core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # qsessions', recording the client's address as TRUSTED_PROXY_COUNT reads it
+    "services_portal.core.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # before anything reads a body: 413 for one larger than its caller may send
+    "services_portal.core.middleware.RequestBodyLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accessibility.middleware.DisplayPreferencesMiddleware",
@@ -105,12 +116,20 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60 if PRODUCTION else 0)
+# PostgreSQL in production: two roles. `DATABASE_URL` is the application's role, which owns nothing and
+# may only append to the append-only tables; `DATABASE_OWNER_URL` is the role that owns the schema, used
+# only by `manage.py migrate --database owner` and `manage.py db_roles` (README: "Two database roles").
+if env.str("DATABASE_OWNER_URL", default=""):
+    DATABASES["owner"] = env.db("DATABASE_OWNER_URL")
+    DATABASES["owner"]["TEST"] = {"MIRROR": "default"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "profiles.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # then an ID number also signs in the accounts not yet verified that claim it (profiles/backends.py)
+    "profiles.backends.ClaimedIdBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -128,11 +147,38 @@ LOGIN_REDIRECT_URL = "profiles:profile"
 LOGOUT_REDIRECT_URL = "core:home"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.int("AXES_COOLOFF_HOURS", default=1)
-# Lock an account after repeated failures from anywhere, and an address after failures on any account.
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Lock the (account, address) pair: five failures from one address lock neither everyone behind that
+# address (a NAT, the TLS proxy) nor the account everywhere. Failures for one account from anywhere
+# lead to a step-up instead (SIGN_IN_STEP_UP_*, profiles/services/sign_in.py).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The one reading of the client's address, used by lockout and throttles alike (TRUSTED_PROXY_COUNT).
+AXES_CLIENT_IP_CALLABLE = "services_portal.core.addresses.client_address"
+# After this many failed sign-ins for one account within the window, from any addresses, the right
+# password alone no longer signs in: a code texted to the verified phone is needed too, or, for an
+# account without one, a wait after each failure from the same address. Never a block.
+SIGN_IN_STEP_UP_AFTER_FAILURES = env.int("SIGN_IN_STEP_UP_AFTER_FAILURES", default=10)
+SIGN_IN_STEP_UP_WINDOW_MINUTES = env.int("SIGN_IN_STEP_UP_WINDOW_MINUTES", default=60)
+SIGN_IN_STEP_UP_WAIT_MINUTES = env.int("SIGN_IN_STEP_UP_WAIT_MINUTES", default=10)
 AXES_USERNAME_CALLABLE = "profiles.services.accounts.axes_username"
 AXES_LOCKOUT_TEMPLATE = "profiles/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
+# Sessions (django-qsessions: each row knows its user, browser and address, listed at /me/devices/).
+# Staff sessions end a fixed time after signing in; citizens' after a longer time without use.
+SESSION_ENGINE = "qsessions.backends.db"
+SESSION_AGE_CITIZEN_SECONDS = env.int("SESSION_AGE_CITIZEN_SECONDS", default=14 * 24 * 60 * 60)
+SESSION_AGE_STAFF_SECONDS = env.int("SESSION_AGE_STAFF_SECONDS", default=8 * 60 * 60)
+SESSION_COOKIE_AGE = SESSION_AGE_CITIZEN_SECONDS
+# App tokens (django-rest-knox): one per device, kept only as a hash, each expiring and revocable.
+KNOX_TOKEN_MODEL = "knox.AuthToken"  # noqa: S105 - a model, not a secret
+REST_KNOX = {
+    "TOKEN_TTL": datetime.timedelta(days=env.int("APP_TOKEN_DAYS", default=30)),
+    "AUTO_REFRESH": True,
+    # refreshed on use, but never past this long after signing in
+    "AUTO_REFRESH_MAX_TTL": datetime.timedelta(days=env.int("APP_TOKEN_MAX_DAYS", default=90)),
+    "TOKEN_LIMIT_PER_USER": env.int("APP_TOKENS_PER_USER", default=10),
+    "TOKEN_PREFIX": "gxp_",
+    "AUTH_HEADER_PREFIX": "Token",
+}
 
 # Internationalisation: Simplified Chinese first, English on every page.
 LANGUAGE_CODE = "zh-hans"
@@ -169,7 +215,14 @@ if PRODUCTION and not REDIS_URL:
     raise ImproperlyConfigured("REDIS_URL must be set when PORTAL_ENV=production.")
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # fail fast when Redis is away: callers (throttles) carry on without it
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -190,11 +243,22 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_interval": max(1, min(10, CELERY_VISIBILITY_TIMEOUT // 2)),
     "unacked_restore_throttle": 1,
 }
+# Redis down must not hold a request: queueing gives up within about a second and the request answers
+# (services_portal/core/tasks.py logs it, keeps no result, and the dispatcher and
+# feeds.tasks.detect_pending queue the work again from the database once Redis is back). Workers keep
+# Celery's own reconnecting (broker_connection_retry): they wait for Redis rather than exit.
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = CELERY_BROKER_CONNECTION_TIMEOUT
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "casework-detect-sweep": {
         "task": "services_portal.casework.tasks.detect_sweep",
         "schedule": env.int("DETECT_SWEEP_SECONDS", default=24 * 60 * 60),
+    },
+    "feeds-detect-pending": {
+        "task": "services_portal.feeds.tasks.detect_pending",
+        "schedule": env.int("FEED_DETECT_PENDING_SECONDS", default=60),
     },
     "push-dispatch": {
         "task": "services_portal.notifications.tasks.dispatch",
@@ -232,23 +296,37 @@ RECOMMENDER_SCORE_CHUNK = env.int("RECOMMENDER_SCORE_CHUNK", default=2000)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # token first: its `WWW-Authenticate: Token` makes an unauthenticated request a 401, not a 403
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_PAGINATION_CLASS": "services_portal.core.api.PortalPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # adds to each operation the error answers its authentication, permissions, throttles and input can give
+    "DEFAULT_SCHEMA_CLASS": "services_portal.core.schema.PortalAutoSchema",
+    # the API reads and writes JSON only (feeds also read CSV): what the schema says is what is parsed
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "EXCEPTION_HANDLER": "services_portal.core.api.exception_handler",
+    # keyed on services_portal.core.addresses.client_address; pages share the scopes (core/throttling.py)
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "services_portal.core.throttling.AnonThrottle",
+        "services_portal.core.throttling.UserThrottle",
+        "services_portal.core.throttling.ScopedThrottle",
     ],
+    # per client address (per account once signed in)
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="120/minute"),
         "user": env.str("THROTTLE_USER", default="600/minute"),
+        "signup": env.str("THROTTLE_SIGNUP", default="10/hour"),
+        "sign_in": env.str("THROTTLE_SIGN_IN", default="20/minute"),
+        "code_send": env.str("THROTTLE_CODE_SEND", default="10/hour"),
+        "password_reset": env.str("THROTTLE_PASSWORD_RESET", default="10/hour"),
     },
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Service portal API",
@@ -258,6 +336,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # a PATCH here validates the whole input, as a POST does: one component, with its required fields
+    "COMPONENT_SPLIT_PATCH": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "services_portal.core.schema.operation_links",
+    ],
 }
 
 # Security. Production turns every switch on; each can still be set on its own.
@@ -274,6 +358,25 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy on every response (django-csp): the pages' scripts and styles are files of the
+# portal's own; nothing inline runs except the 500 page's style, which carries the request's nonce. The
+# live inbox's WebSocket is same-origin ('self' covers ws:/wss: to this host). The API docs page relaxes
+# style and images for Swagger UI (services_portal/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        # NONCE: the request's nonce, named only on a response that used it (the 500 page)
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'", NONCE],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 # The portal's own settings.
 PORTAL_HOTLINE = env.str("PORTAL_HOTLINE", default="12345")
@@ -281,6 +384,13 @@ PORTAL_NAME = _("Guangxi Government Services")
 # Department feeds deliver up to 200,000 rows (~20 MB of JSON) in one request; a proxy in front
 # should allow that size only on /api/v1/feeds/.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=64 * 1024 * 1024)
+# ... but only signed-in callers of these paths may send that much (services_portal/core/middleware.py):
+# anyone else's request is refused with 413 before it is read.
+REQUEST_BODY_LARGE_PATHS = env.list(
+    "REQUEST_BODY_LARGE_PATHS", default=["/api/v1/feeds/", "/admin/catalog/serviceitem/import/"]
+)
+REQUEST_BODY_MAX_ANONYMOUS = env.int("REQUEST_BODY_MAX_ANONYMOUS", default=64 * 1024)
+REQUEST_BODY_MAX_SIGNED_IN = env.int("REQUEST_BODY_MAX_SIGNED_IN", default=1024 * 1024)
 
 # A proactive-benefit case above this amount needs a second, different caseworker to approve it.
 CASE_SECOND_APPROVAL_THRESHOLD_CNY = env.int("CASE_SECOND_APPROVAL_THRESHOLD_CNY", default=3000)
@@ -292,9 +402,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # no record leaves with a resident ID number in it (services_portal/core/logging.py)
+    "filters": {"resident_ids": {"()": "services_portal.core.logging.ResidentIdMask"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["resident_ids"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # runserver's request lines, through the same filter
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
 
 # One-time codes (profiles/services/codes.py): by text message, and printed on a counter visit slip.
@@ -303,3 +419,12 @@ COUNTER_ACTIVATION_CODE_MINUTES = env.int("COUNTER_ACTIVATION_CODE_MINUTES", def
 CODE_MAX_ATTEMPTS = env.int("CODE_MAX_ATTEMPTS", default=5)
 CODE_SEND_LIMIT_PER_HOUR = env.int("CODE_SEND_LIMIT_PER_HOUR", default=5)
 CODE_RESEND_AFTER_SECONDS = env.int("CODE_RESEND_AFTER_SECONDS", default=60)
+# How an account proves whose it is before it joins the person record of an ID number (profiles.identity):
+# each a dotted path to a ProofBackend. A province adds its identity platform (统一身份认证, OIDC) here.
+IDENTITY_PROOF_BACKENDS = env.list(
+    "IDENTITY_PROOF_BACKENDS",
+    default=[
+        "profiles.identity.backends.DepartmentPhoneCode",
+        "profiles.identity.backends.CounterActivationCode",
+    ],
+)

@@ -16,8 +16,51 @@ from services_portal.core.errors import PortalError
 
 
 class PortalPagination(PageNumberPagination):
+    """`page` and `page_size` as the schema says: whole numbers from 1, `page_size` at most 100.
+    A `page_size` out of range is refused (400), not quietly replaced; a page past the last is a 404."""
+
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def get_page_size(self, request) -> int:
+        value = request.query_params.get(self.page_size_query_param)
+        if value is None:
+            return self.page_size
+        field = serializers.IntegerField(min_value=1, max_value=self.max_page_size)
+        try:
+            return field.run_validation(value)
+        except exceptions.ValidationError as error:
+            raise exceptions.ValidationError({self.page_size_query_param: error.detail}) from None
+
+    def get_schema_operation_parameters(self, view) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"]["minimum"] = 1
+            elif parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+        return parameters
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A boolean as JSON has it: `true` or `false` (in a query string, the words). DRF's own also takes
+    1, "yes", "on"..., which the schema does not promise and clients should not come to rely on."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if isinstance(data, bool):
+            return data
+        if data in ("true", "false"):
+            return data == "true"
+        self.fail("invalid", input=data)
+
+
+class StrictCharField(serializers.CharField):
+    """Text as JSON has it: a string. DRF's own also takes a number and turns it into text."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class ErrorBodySerializer(serializers.Serializer):

@@ -18,12 +18,12 @@ from profiles.purposes import Purpose
 from profiles.services.consent import consent_withdraw
 from recommender.models import Interaction, InteractionChannel, InteractionKind
 from services_portal.catalog.models import ServiceItem
+from services_portal.core.sms import ConsoleBackend, FileBackend
 from services_portal.counter.models import OutreachTask
 from services_portal.notifications import live
 from services_portal.notifications.models import Delivery, Notification, NotificationKind, Push
 from services_portal.notifications.services import delivery, notification_mark_read, push_deliver, pushes_deliver
 from services_portal.notifications.services import push as push_module
-from services_portal.core.sms import ConsoleBackend, FileBackend
 from services_portal.notifications.tasks import dispatch
 from tests.conftest import postgres_only
 from tests.notifications.push_helpers import DIGITAL, ESSENTIAL, ORDINARY, at, person, push

@@ -7,8 +7,6 @@ import json
 
 import pytest
 
-from services_portal.notifications.models import Push
-from services_portal.notifications.services.sms_text import SmsTooLong, segment_limit, sms_text
 from services_portal.core.sms import (
     ConsoleBackend,
     FileBackend,
@@ -16,6 +14,8 @@ from services_portal.core.sms import (
     TemporaryFailure,
     get_backend,
 )
+from services_portal.notifications.models import Push
+from services_portal.notifications.services.sms_text import SmsTooLong, segment_limit, sms_text
 
 
 @pytest.fixture
