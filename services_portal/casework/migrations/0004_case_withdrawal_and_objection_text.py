@@ -13,10 +13,12 @@ TABLE = "casework_caseevent"
 def objection_texts_move(apps, schema_editor):
     CaseEvent = apps.get_model("casework", "CaseEvent")
     CaseObjection = apps.get_model("casework", "CaseObjection")
-    said = CaseEvent.objects.filter(action="objected").exclude(text="")
+    # the connection that migrates (the owner role), not the application's
+    alias = schema_editor.connection.alias
+    said = CaseEvent.objects.using(alias).filter(action="objected").exclude(text="")
     if not said.exists():
         return
-    CaseObjection.objects.bulk_create(CaseObjection(event=event, text=event.text) for event in said)
+    CaseObjection.objects.using(alias).bulk_create(CaseObjection(event=event, text=event.text) for event in said)
     postgresql = schema_editor.connection.vendor == "postgresql"
     if postgresql:  # the one change ever made to the history, by its owner, in this migration only
         schema_editor.execute(f"ALTER TABLE {TABLE} DISABLE TRIGGER {TABLE}_append_only")
