@@ -43,8 +43,9 @@ def errors_from(form: forms.Form, error: PortalError, *, aliases: dict[str, str]
         form.add_error(None, error.message)
 
 
-class SignupForm(forms.Form):
-    resident_id = forms.CharField(
+def resident_id_field() -> forms.CharField:
+    """A person's own resident ID number, as they sign up or reset a password."""
+    return forms.CharField(
         label=_("Resident ID number"),
         max_length=30,
         help_text=_("18 characters, as on your resident identity card."),
@@ -52,6 +53,10 @@ class SignupForm(forms.Form):
             attrs={"autocomplete": "username", "autocapitalize": "characters", "spellcheck": "false"}
         ),
     )
+
+
+class SignupForm(forms.Form):
+    resident_id = resident_id_field()
     name = forms.CharField(label=_("Full name"), max_length=100, widget=forms.TextInput(attrs={"autocomplete": "name"}))
     password1 = forms.CharField(
         label=_("Password"),
@@ -228,14 +233,7 @@ class PasswordChangeForm(_NewPasswordForm):
 
 
 class PasswordResetRequestForm(forms.Form):
-    resident_id = forms.CharField(
-        label=_("Resident ID number"),
-        max_length=30,
-        help_text=_("18 characters, as on your resident identity card."),
-        widget=forms.TextInput(
-            attrs={"autocomplete": "username", "autocapitalize": "characters", "spellcheck": "false"}
-        ),
-    )
+    resident_id = resident_id_field()
 
     def clean_resident_id(self) -> str:
         return _resident_id(self.cleaned_data["resident_id"])

@@ -10,6 +10,7 @@ from profiles.models import ConsentChannel, Role
 from profiles.purposes import Purpose
 from profiles.services.consent import consent_grant
 from services_portal.catalog.services import catalog_file_read, catalog_import
+from services_portal.core.sms import LocmemBackend
 from tests.factories import StaffFactory, citizen_make
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,6 +78,15 @@ def catalog(db, catalog_data):
     if not ServiceItem.objects.exists():
         report = catalog_import(data=catalog_data)
         assert report.ok, report.problems
+
+
+@pytest.fixture
+def texts(settings):
+    """Text messages kept in memory (services_portal.core.sms.LocmemBackend): the list of those sent."""
+    settings.SMS_BACKEND = "services_portal.core.sms.LocmemBackend"
+    LocmemBackend.outbox.clear()
+    yield LocmemBackend.outbox
+    LocmemBackend.outbox.clear()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import factory
 from django.utils import timezone
 
 from profiles.identity import Proof
-from profiles.models import Citizen, Role, User
+from profiles.models import Citizen, FactSource, FactValue, Role, User
 from profiles.resident_id import check_character, resident_id_hash
 from profiles.services.accounts import citizen_register
 from profiles.services.identity import identity_bind
@@ -67,3 +67,16 @@ def birth_row(parent, days_ago=20, **extra):
         "observed_at": born.isoformat(),
         **extra,
     }
+
+
+def department_phone_give(citizen: Citizen, phone: str, department: str = "public_security") -> Citizen:
+    """A mobile number a department delivered for the person: where identity codes may go."""
+    FactValue.objects.create(
+        citizen=citizen,
+        key="mobile_phone",
+        value=phone,
+        source=FactSource.DEPARTMENT_FEED,
+        department=department,
+        observed_at=timezone.now(),
+    )
+    return citizen

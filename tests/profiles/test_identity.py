@@ -28,11 +28,8 @@ EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
 @pytest.fixture(autouse=True)
-def _texts_in_memory(settings):
-    settings.SMS_BACKEND = "services_portal.core.sms.LocmemBackend"
-    sms.LocmemBackend.outbox.clear()
-    yield
-    sms.LocmemBackend.outbox.clear()
+def _texts_in_memory(texts):
+    """Every test here sends its text messages to memory."""
 
 
 def _texts_to(phone: str) -> list[str]:

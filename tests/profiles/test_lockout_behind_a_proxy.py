@@ -13,9 +13,9 @@ from django.utils import timezone
 from qsessions.models import Session
 from rest_framework.test import APIClient
 
-from profiles.models import FactSource, FactValue, OneTimeCode
+from profiles.models import OneTimeCode
 from services_portal.core.sms import LocmemBackend
-from tests.factories import PASSWORD, StaffFactory
+from tests.factories import PASSWORD, StaffFactory, department_phone_give
 
 PROXY = "10.0.0.2"
 OWNER = "203.0.113.7"
@@ -24,25 +24,14 @@ PHONE = "13912345678"
 
 
 @pytest.fixture(autouse=True)
-def _texts_in_memory(settings):
-    settings.SMS_BACKEND = "services_portal.core.sms.LocmemBackend"
-    LocmemBackend.outbox.clear()
-    yield
-    LocmemBackend.outbox.clear()
+def _texts_in_memory(texts):
+    """Every test here sends its text messages to memory."""
 
 
 @pytest.fixture
 def phone_citizen(citizen):
     """A citizen whose mobile number a department delivered: the phone a sign-in code may go to."""
-    FactValue.objects.create(
-        citizen=citizen,
-        key="mobile_phone",
-        value=PHONE,
-        source=FactSource.DEPARTMENT_FEED,
-        department="public_security",
-        observed_at=timezone.now(),
-    )
-    return citizen
+    return department_phone_give(citizen, PHONE)
 
 
 def token(username: str, password: str, *, address: str, xff: str | None = None, via_proxy: bool = False, **data):

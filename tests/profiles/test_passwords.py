@@ -5,13 +5,12 @@ import re
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from profiles.models import FactSource, FactValue, OneTimeCode
+from profiles.models import OneTimeCode
 from services_portal.core.sms import LocmemBackend
-from tests.factories import PASSWORD, citizen_make, resident_id_make
+from tests.factories import PASSWORD, citizen_make, department_phone_give, resident_id_make
 from tests.profiles.test_tokens_and_devices import PHONE_APP, sign_in_app, sign_in_browser
 
 NEW_PASSWORD = "a-brand-new-secret-42"
@@ -19,25 +18,14 @@ BOUND_PHONE = "13912345678"
 
 
 @pytest.fixture(autouse=True)
-def _texts_in_memory(settings):
-    settings.SMS_BACKEND = "services_portal.core.sms.LocmemBackend"
-    LocmemBackend.outbox.clear()
-    yield
-    LocmemBackend.outbox.clear()
+def _texts_in_memory(texts):
+    """Every test here sends its text messages to memory."""
 
 
 @pytest.fixture
 def bound_citizen(citizen):
     """A citizen whose mobile number a department delivered: the phone a reset code may go to."""
-    FactValue.objects.create(
-        citizen=citizen,
-        key="mobile_phone",
-        value=BOUND_PHONE,
-        source=FactSource.DEPARTMENT_FEED,
-        department="public_security",
-        observed_at=timezone.now(),
-    )
-    return citizen
+    return department_phone_give(citizen, BOUND_PHONE)
 
 
 def texted_code() -> str:
