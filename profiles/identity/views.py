@@ -22,7 +22,7 @@ from services_portal.core.throttling import throttle_scope
 class CodeForm(forms.Form):
     method = forms.CharField(widget=forms.HiddenInput)
     code = forms.CharField(
-        label=gettext_lazy("Code"),
+        label=gettext_lazy("Verification code"),
         max_length=20,
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "autocapitalize": "characters", "spellcheck": "false"}

@@ -70,6 +70,17 @@ def test_account_pages_have_no_wcag_violations(page_for, site, variant):
     submit(page, "main form button[type=submit]")
     assert page.locator(".error-summary").is_visible()
     check_page(page, variant, "signup-errors", problems)
+    # ... then right: a new account, not yet bound to anyone, is asked to prove who it is.
+    page.locator("#id_resident_id").fill(number)
+    page.locator("#id_password1").fill(PASSWORD)
+    page.locator("#id_password2").fill(PASSWORD)
+    submit(page, "main form button[type=submit]")
+    assert page.url == site + "/me/"
+    page.goto(site + "/account/verify/")
+    check_page(page, variant, "verify", problems)
+    submit(page, "form[action='/account/logout/'] button")
+    page.goto(site + "/account/password-reset/")
+    check_page(page, variant, "password-reset", problems)
 
     # Sign in through the form, with a wrong password first.
     page.goto(site + "/account/login/")
@@ -94,6 +105,8 @@ def test_account_pages_have_no_wcag_violations(page_for, site, variant):
         ("access-log", "/me/access-log/"),
         ("export", "/me/export/"),
         ("close", "/me/close/"),
+        ("devices", "/me/devices/"),
+        ("password-change", "/account/password/"),
     ]:
         response = page.goto(site + path)
         assert response is not None and response.ok, f"{path} answered {response and response.status}"
