@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.test import override_settings
 from rest_framework.test import APIClient
 
 from profiles.models import ConsentChannel, Role
@@ -43,6 +44,14 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
         if connection.vendor == "postgresql":
             options = connection.settings_dict.setdefault("OPTIONS", {})
             options["options"] = (options.get("options", "") + " -c portal.allow_truncate=on").strip()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing():
+    """The suite hashes thousands of passwords: a fast hasher, as Django advises for tests (production
+    keeps PBKDF2). Every server a test starts runs in this process, so it checks the same way."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture(autouse=True)
