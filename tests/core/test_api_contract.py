@@ -14,7 +14,9 @@ from __future__ import annotations
 import hypothesis
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.utils.translation import gettext_lazy
 from knox.models import AuthToken
 from rest_framework.throttling import SimpleRateThrottle
@@ -55,6 +57,18 @@ class _UnlimitedRates(dict):
 
 
 @pytest.fixture(autouse=True)
+def _one_connection_for_the_test():
+    """schemathesis calls the WSGI app itself, whose request signals close the database connection at
+    the end of each request, and with it the test's transaction (on PostgreSQL). Django's own test
+    client keeps it open by the same means as here."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture(autouse=True)
 def _no_throttling(monkeypatch):
     monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", _UnlimitedRates())
 
@@ -82,11 +96,10 @@ def _citizen_with_a_case_and_a_message(feed, capture):
 
 
 @pytest.fixture
-def accounts(request, db, catalog, settings, django_capture_on_commit_callbacks) -> dict[str, dict[str, str]]:
+def accounts(request, db, catalog, django_capture_on_commit_callbacks) -> dict[str, dict[str, str]]:
     """The Authorization header of each role, after making only what that role can see: the citizen's own
     data and case (citizen), a case in the queue of a caseworker over Nanning, 4501 (caseworker), a batch the
     health department's feed delivered (feed)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # sign-ups are not under test
     role = request.getfixturevalue("role")
     if role == "anonymous":
         return {"anonymous": {}}
