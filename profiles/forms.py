@@ -15,12 +15,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from profiles.facts import FactDefinition
+from profiles.facts.fields import fact_field
 from profiles.models import AccessPurpose, User
 from profiles.resident_id import ResidentIdInvalid, resident_id_clean
 from profiles.services.accounts import citizen_for_resident_id, login_name
 from profiles.services.sign_in import SignInWait, sign_in_wait_check
 from services_portal.core.errors import PortalError
-from services_portal.screener.forms import fact_field
 
 mobile_number = RegexValidator(r"^1\d{10}$", _("Enter an 11-digit mobile number that starts with 1."))
 

@@ -41,9 +41,7 @@ PURPOSES: dict[Role, frozenset[AccessPurpose]] = {
     Role.COUNTER_STAFF: frozenset({AccessPurpose.COUNTER_SERVICE, AccessPurpose.OUTREACH}),
     Role.CASEWORKER: frozenset({AccessPurpose.CASEWORK}),
     Role.AUDITOR: frozenset({AccessPurpose.AUDIT}),
-    Role.ADMINISTRATOR: frozenset(
-        {AccessPurpose.SUPPORT, AccessPurpose.DATA_SUBJECT_REQUEST, AccessPurpose.AUDIT}
-    ),
+    Role.ADMINISTRATOR: frozenset({AccessPurpose.SUPPORT, AccessPurpose.DATA_SUBJECT_REQUEST, AccessPurpose.AUDIT}),
     Role.DEPARTMENT_FEED: frozenset({AccessPurpose.FEED_RECONCILIATION}),
 }
 

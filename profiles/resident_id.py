@@ -53,9 +53,7 @@ def resident_id_clean(raw: str, *, field: str = "resident_id") -> str:
         return ResidentIdInvalid(code, message, fields={field: [message]})
 
     if not number.isascii() and any(character.isdigit() for character in number):
-        raise refuse(
-            "invalid_digits", _("Type the ID number with the digits 0 to 9 and X, as on the identity card.")
-        )
+        raise refuse("invalid_digits", _("Type the ID number with the digits 0 to 9 and X, as on the identity card."))
     if not PATTERN.fullmatch(number):
         raise refuse("invalid_format", _("A resident ID number has 18 characters: 17 digits and a digit or X."))
     try:

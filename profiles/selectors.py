@@ -15,7 +15,7 @@ from knox.models import AuthToken
 from qsessions.models import Session
 
 from profiles.display import fact_value_display, field_label
-from profiles.facts import FACTS, Sensitivity, facts_with_derived
+from profiles.facts import FACTS, Sensitivity
 from profiles.models import (
     AccessLogEntry,
     Citizen,
@@ -27,6 +27,7 @@ from profiles.models import (
     User,
 )
 from profiles.purposes import Purpose
+from services_portal.eligibility.derived import facts_with_derived
 from services_portal.reference import regions
 
 
@@ -192,9 +193,9 @@ def citizen_tags(
     """Life events the citizen's facts put them in, each with the facts (and their sources) behind
     it, leaving out tags the citizen deleted unless the facts changed or consent was granted since.
     `facts`, when the caller has already read them, saves reading them again."""
-    from profiles.facts import stored_facts_behind
-    from services_portal.catalog.eligibility import Status, expression_compile, expression_status
     from services_portal.catalog.models import LifeEvent
+    from services_portal.eligibility.derived import stored_facts_behind
+    from services_portal.eligibility.engine import Status, expression_compile, expression_status
 
     on = on or timezone.localdate()
     records = fact_values_current(citizen)

@@ -14,6 +14,6 @@ class RecommenderConfig(AppConfig):
             recommender_personalisation_stopped,
         )
 
-        hooks.register(hooks.on_consent_withdrawn, recommender_consent_withdrawn)
-        hooks.register(hooks.on_personalisation_stopped, recommender_personalisation_stopped)
-        hooks.register(hooks.on_account_closed, recommender_account_closed)
+        hooks.on_consent_withdrawn.register(recommender_consent_withdrawn)
+        hooks.on_personalisation_stopped.register(recommender_personalisation_stopped)
+        hooks.on_account_closed.register(recommender_account_closed)

@@ -19,8 +19,6 @@ from django.db.models import Count, Max
 from django.utils.translation import gettext as _
 from scipy import sparse
 
-from profiles.facts import facts_with_derived
-from profiles.facts.derived import full_years
 from profiles.models import Citizen, TagSuppression
 from profiles.purposes import Purpose
 from profiles.selectors import consents_in_force, facts_for
@@ -31,12 +29,13 @@ from recommender.models import (
     Interaction,
     InteractionChannel,
 )
-from services_portal.catalog.eligibility import (
+from services_portal.catalog.rules import catalog_rules
+from services_portal.eligibility.derived import facts_with_derived, full_years
+from services_portal.eligibility.engine import (
     CompiledExpression,
     Outcome,
     ServiceRules,
     Status,
-    catalog_rules,
     eligibility_evaluate,
     expression_compile,
     expression_status,

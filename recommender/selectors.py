@@ -45,8 +45,8 @@ from recommender.scoring import (
     source_scores,
 )
 from recommender.serving import Served, served_model
-from services_portal.catalog.eligibility import ServiceEligibility, Status, eligibility_evaluate
 from services_portal.catalog.models import ServiceItem
+from services_portal.eligibility.engine import ServiceEligibility, Status, eligibility_evaluate
 from services_portal.reference import regions
 
 # A source whose share of an item's score is below this is not named among its reasons.

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "channels",
     "axes",
     "services_portal.core",
+    "services_portal.eligibility",
     "services_portal.catalog",
     "services_portal.screener",
     "services_portal.feeds",
@@ -70,6 +71,7 @@ INSTALLED_APPS = [
     "profiles",
     "recommender",
     "accessibility",
+    "services_portal.demo",
 ]
 
 MIDDLEWARE = [

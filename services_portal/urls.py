@@ -3,6 +3,9 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from services_portal.catalog import views as catalog_views
+from services_portal.core import views as core_views
+
 api_v1 = [
     path("", include("services_portal.catalog.api")),
     path("", include("services_portal.screener.api")),
@@ -13,8 +16,14 @@ api_v1 = [
     path("", include("recommender.api")),
 ]
 
+# The home page shows the catalog; "core" keeps the names the templates have always used.
+core_urls = [
+    path("", catalog_views.home_page, name="home"),
+    path("healthz", core_views.health, name="health"),
+]
+
 urlpatterns = [
-    path("", include("services_portal.core.urls")),
+    path("", include((core_urls, "core"))),
     path("", include("profiles.urls")),
     path("", include("services_portal.casework.urls")),
     path("", include("services_portal.notifications.urls")),

@@ -1,6 +1,6 @@
-"""The fact vocabulary (DESIGN section 3): stored facts, derived facts and their validation."""
+"""The fact vocabulary (DESIGN section 3): stored facts and their validation. Derived facts, computed
+from these, live with the rules in services_portal.eligibility.derived."""
 
-from profiles.facts.derived import DERIVED_FACTS, facts_with_derived, stored_facts_behind
 from profiles.facts.registry import (
     AGE_ANSWER,
     FACTS,
@@ -15,7 +15,6 @@ from profiles.facts.registry import (
 
 __all__ = [
     "AGE_ANSWER",
-    "DERIVED_FACTS",
     "FACTS",
     "TOPICS",
     "FactDefinition",
@@ -24,6 +23,4 @@ __all__ = [
     "FactsInvalid",
     "Sensitivity",
     "facts_clean",
-    "facts_with_derived",
-    "stored_facts_behind",
 ]

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from rule_engine import DataType
 
 from profiles.purposes import Purpose
+from services_portal.core.errors import PortalError
 from services_portal.reference import regions
 
 
@@ -69,6 +70,12 @@ class FactsInvalid(ValueError):
     def __init__(self, errors: dict[str, list[FactValueError]]) -> None:
         super().__init__("; ".join(f"{key}: {e.message}" for key, errs in errors.items() for e in errs))
         self.errors = errors
+
+    def portal_error(self, message: str) -> PortalError:
+        """The same refusal as the one error type the API and the pages show, one message a field."""
+        return PortalError(
+            "invalid_facts", message, fields={key: [e.message for e in errors] for key, errors in self.errors.items()}
+        )
 
 
 @dataclass(frozen=True)

@@ -77,12 +77,10 @@ def citizen_register(*, resident_id: str, name: str, password: str, phone: str =
     citizen.full_clean()
     citizen.save()
     owner = (
-        Citizen.objects.filter(resident_id_hash=digest, user__isnull=False, erased_at__isnull=True)
-        .only("pk")
-        .first()
+        Citizen.objects.filter(resident_id_hash=digest, user__isnull=False, erased_at__isnull=True).only("pk").first()
     )
     if owner is not None:
-        transaction.on_commit(lambda: hooks.identity_notice(owner, "signup_attempt"))
+        transaction.on_commit(lambda: hooks.on_identity_notice(owner, "signup_attempt"))
     return citizen
 
 
@@ -98,7 +96,7 @@ def citizen_erase(*, citizen: Citizen) -> Citizen:
     above profiles erases what it holds through profiles.hooks (README: "For the data-protection
     officer" lists what is kept, and why)."""
     citizen = Citizen.objects.select_for_update().get(pk=citizen.pk)
-    hooks.account_closed(citizen)
+    hooks.on_account_closed(citizen)
     FactValue.objects.filter(citizen=citizen).delete()  # with the error reports about them
     TagSuppression.objects.filter(citizen=citizen).delete()
     OneTimeCode.objects.filter(citizen=citizen).delete()

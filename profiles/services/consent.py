@@ -63,7 +63,7 @@ def consent_withdraw(
         FactValue.objects.filter(Q(citizen=citizen) | Q(citizen__guardian=citizen), key__in=sensitive).delete()
     # the apps above profiles let go of what the purpose allowed: copies of sensitive values in
     # undecided cases and undelivered pushes, what batch scoring learnt ... (profiles.hooks)
-    hooks.consent_withdrawn(citizen, str(purpose))
+    hooks.on_consent_withdrawn(citizen, str(purpose))
     return event
 
 
@@ -73,5 +73,5 @@ def personalisation_set(*, citizen: Citizen, enabled: bool) -> Citizen:
     citizen.personalisation_enabled = enabled
     citizen.save(update_fields=["personalisation_enabled"])
     if not enabled:
-        hooks.personalisation_stopped(citizen)
+        hooks.on_personalisation_stopped(citizen)
     return citizen

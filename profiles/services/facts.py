@@ -111,7 +111,7 @@ def facts_self_declare(*, citizen: Citizen, values: Mapping[str, Any]) -> list[F
     try:
         clean = facts_clean(values, today=timezone.localdate())
     except FactsInvalid as error:
-        raise PortalError.from_facts_invalid(error, _("Some answers need correcting.")) from None
+        raise error.portal_error(_("Some answers need correcting.")) from None
     from_department = set(
         FactValue.objects.filter(
             citizen=citizen, key__in=clean, superseded_at__isnull=True, source=FactSource.DEPARTMENT_FEED

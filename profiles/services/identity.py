@@ -76,7 +76,7 @@ def _backend_for(citizen: Citizen, method: str):
 def _tell_owner(owner: Citizen) -> None:
     """The owner of the identity hears that another account tried to become theirs (after commit: the
     refusal rolls back whatever else happened)."""
-    transaction.on_commit(lambda: hooks.identity_notice(owner, "bind_attempt"))
+    transaction.on_commit(lambda: hooks.on_identity_notice(owner, "bind_attempt"))
 
 
 def identity_begin(*, citizen: Citizen, method: str, request: Any = None) -> Started:

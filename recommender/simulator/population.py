@@ -76,7 +76,7 @@ def _calendar(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def full_years(born: np.ndarray, on: int) -> np.ndarray:
-    """Whole years from each birth day to day `on`, like profiles.facts.derived.full_years."""
+    """Whole years from each birth day to day `on`, like services_portal.eligibility.derived.full_years."""
     year, month, day = _calendar(born)
     on_year, on_month, on_day = (int(part[0]) for part in _calendar(np.array([on])))
     return on_year - year - ((on_month < month) | ((on_month == month) & (on_day < day)))

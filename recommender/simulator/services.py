@@ -19,7 +19,6 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
-from profiles.facts import facts_with_derived
 from profiles.models import Citizen, ConsentEvent, FactValue, Role, User
 from profiles.purposes import Purpose
 from profiles.resident_id import check_character, resident_id_hash, resident_id_mask
@@ -28,15 +27,16 @@ from profiles.services.facts import fact_encode
 from recommender.models import Interaction
 from recommender.simulator import behaviour, disclosure, population
 from recommender.simulator.store import moments_for_database, rows_insert
-from services_portal.catalog.eligibility import (
+from services_portal.catalog.rules import catalog_rules
+from services_portal.core.errors import PortalError
+from services_portal.eligibility.derived import facts_with_derived
+from services_portal.eligibility.engine import (
     Outcome,
     Status,
-    catalog_rules,
     eligibility_evaluate,
     expression_compile,
     expression_status,
 )
-from services_portal.core.errors import PortalError
 
 DEFAULT_SEED = 20261123
 CHUNK = 5000

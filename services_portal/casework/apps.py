@@ -11,5 +11,5 @@ class CaseworkConfig(AppConfig):
         from profiles import hooks
         from services_portal.casework.services import cases_account_closed, cases_consent_withdrawn
 
-        hooks.register(hooks.on_consent_withdrawn, cases_consent_withdrawn)
-        hooks.register(hooks.on_account_closed, cases_account_closed)
+        hooks.on_consent_withdrawn.register(cases_consent_withdrawn)
+        hooks.on_account_closed.register(cases_account_closed)

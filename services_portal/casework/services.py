@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from profiles.facts import FACTS, Sensitivity, stored_facts_behind
+from profiles.facts import FACTS, Sensitivity
 from profiles.models import Citizen, User
 from profiles.permissions import allowed, in_scope
 from profiles.purposes import Purpose
@@ -32,9 +32,11 @@ from services_portal.casework.models import (
     CaseState,
     RejectionReason,
 )
-from services_portal.catalog.eligibility import Outcome, eligibility_evaluate, service_rules_build
 from services_portal.catalog.models import ServiceItem
+from services_portal.catalog.rules import service_rules_build
 from services_portal.core.errors import PortalError
+from services_portal.eligibility.derived import stored_facts_behind
+from services_portal.eligibility.engine import Outcome, eligibility_evaluate
 from services_portal.notifications.models import Trigger
 from services_portal.notifications.services import push_create
 

@@ -130,7 +130,7 @@ class Criterion(models.Model):
         return f"{self.key}: {self.expression}"
 
     def clean(self) -> None:
-        from services_portal.catalog.eligibility import ExpressionInvalid, expression_compile
+        from services_portal.eligibility.engine import ExpressionInvalid, expression_compile
 
         try:
             expression_compile(self.expression)

@@ -21,7 +21,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from profiles.facts import FactsInvalid, facts_clean
-from services_portal.catalog.eligibility import ExpressionInvalid, Outcome, Status, expression_check
 from services_portal.catalog.models import (
     Bundle,
     BundleItem,
@@ -32,6 +31,7 @@ from services_portal.catalog.models import (
     ServiceItem,
 )
 from services_portal.core.errors import PortalError
+from services_portal.eligibility.engine import ExpressionInvalid, Outcome, Status, expression_check
 
 
 class RowInvalid(PortalError):

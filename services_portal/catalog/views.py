@@ -6,7 +6,7 @@ from profiles.selectors import citizen_signed_in
 from recommender.models import InteractionChannel, InteractionKind
 from recommender.services.interactions import interaction_observe
 from services_portal.catalog.forms import ServiceFilterForm
-from services_portal.catalog.selectors import bundle_get, service_get, service_list
+from services_portal.catalog.selectors import bundle_get, bundle_list, facets, service_get, service_list
 
 PAGE_SIZE = 12
 
@@ -38,3 +38,7 @@ def service_detail_page(request: HttpRequest, code: str) -> HttpResponse:
 
 def bundle_detail_page(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "catalog/bundle_detail.html", {"bundle": bundle_get(code=code)})
+
+
+def home_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/home.html", {"facets": facets(), "bundles": bundle_list()})

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from profiles.facts import FactsInvalid
-
 
 class PortalError(Exception):
     """An error the user can fix: a code for machines, a translated message for people.
@@ -20,11 +18,3 @@ class PortalError(Exception):
         self.code = code
         self.message = message
         self.fields = {key: list(messages) for key, messages in (fields or {}).items()}
-
-    @classmethod
-    def from_facts_invalid(cls, error: FactsInvalid, message: str) -> PortalError:
-        return cls(
-            "invalid_facts",
-            message,
-            fields={key: [e.message for e in errors] for key, errors in error.errors.items()},
-        )

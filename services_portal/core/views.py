@@ -5,12 +5,7 @@ from django.template import loader
 from django.utils.translation import gettext
 from django.views import defaults
 
-from services_portal.catalog.selectors import bundle_list, facets
 from services_portal.core.api import error_body
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html", {"facets": facets(), "bundles": bundle_list()})
 
 
 def health(request: HttpRequest) -> JsonResponse:

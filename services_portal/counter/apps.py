@@ -11,4 +11,4 @@ class CounterConfig(AppConfig):
         from profiles import hooks
         from services_portal.counter.services import outreach_account_closed
 
-        hooks.register(hooks.on_account_closed, outreach_account_closed)
+        hooks.on_account_closed.register(outreach_account_closed)

@@ -6,6 +6,22 @@ from django.utils.translation import gettext_lazy as _
 from profiles.models import Citizen, User
 
 
+class OutreachReason:
+    """Why a push went to the counter: the code stored on the outreach task, and its label."""
+
+    NOT_ONLINE = "not_online"
+    NO_CHANNEL_CONSENT = "no_channel_consent"
+    CHOSE_COUNTER = "chose_counter"
+    EARLIER_CHANNELS_FAILED = "earlier_channels_failed"
+
+    LABELS = {
+        NOT_ONLINE: _("Has not used the portal online lately"),
+        NO_CHANNEL_CONSENT: _("Has not agreed to be told online or by text message"),
+        CHOSE_COUNTER: _("Asked to be contacted by the counter"),
+        EARLIER_CHANNELS_FAILED: _("Could not be reached online or by text message"),
+    }
+
+
 class OutreachOutcome(models.TextChoices):
     OPEN = "open", _("Not yet contacted")
     REACHED_BY_PHONE = "reached_by_phone", _("Reached by phone")

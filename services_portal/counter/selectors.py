@@ -26,10 +26,11 @@ from profiles.selectors import citizen_facts, fact_values_current
 from profiles.services.access import IDENTITY_FIELDS, access_record
 from recommender.explanations import ForYou, ReasonKind, Recommendation
 from recommender.selectors import recommendations_for
-from services_portal.catalog.eligibility import ServiceEligibility, eligibility_evaluate, service_rules_build
 from services_portal.catalog.models import ServiceItem
+from services_portal.catalog.rules import service_rules_build
 from services_portal.core.errors import PortalError
 from services_portal.counter.models import OutreachOutcome, OutreachTask
+from services_portal.eligibility.engine import ServiceEligibility, eligibility_evaluate
 
 # What the counter desk shows of who a person is: the staff may need to call them.
 PERSON_FIELDS = (*IDENTITY_FIELDS, "phone")

@@ -55,7 +55,7 @@ def counter_facts_record(*, citizen: Citizen, staff: User, values: Mapping[str, 
     try:
         clean = facts_clean(values, today=timezone.localdate())
     except FactsInvalid as error:
-        raise PortalError.from_facts_invalid(error, _("Some answers need correcting.")) from None
+        raise error.portal_error(_("Some answers need correcting.")) from None
     current = fact_values_current(citizen)
     errors: dict[str, list[str]] = {}
     recorded = []

@@ -48,7 +48,7 @@ from services_portal.counter.forms import (
     ServiceCheckForm,
     WalkInForm,
 )
-from services_portal.counter.models import OutreachOutcome, OutreachTask
+from services_portal.counter.models import OutreachOutcome, OutreachReason, OutreachTask
 from services_portal.counter.pdf import checklist_pdf
 from services_portal.counter.selectors import (
     PersonNotFound,
@@ -72,7 +72,6 @@ from services_portal.counter.services import (
     outreach_outcome_record,
 )
 from services_portal.counter.visits import Visit, VisitEnded, visit_end, visit_get, visit_open
-from services_portal.notifications.services.routing import OutreachReason
 from services_portal.reference import regions
 
 RECOMMENDED = 10

@@ -15,6 +15,6 @@ class NotificationsConfig(AppConfig):
             pushes_consent_withdrawn,
         )
 
-        hooks.register(hooks.on_consent_withdrawn, pushes_consent_withdrawn)
-        hooks.register(hooks.on_account_closed, notifications_account_closed)
-        hooks.register(hooks.on_identity_notice, identity_notice_enqueue)
+        hooks.on_consent_withdrawn.register(pushes_consent_withdrawn)
+        hooks.on_account_closed.register(notifications_account_closed)
+        hooks.on_identity_notice.register(identity_notice_enqueue)

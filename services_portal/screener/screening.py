@@ -14,10 +14,10 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from profiles.facts import AGE_ANSWER, FACTS, TOPICS, FactDefinition, FactsInvalid, facts_clean
-from services_portal.catalog.eligibility import Outcome, ServiceEligibility, catalog_rules, eligibility_evaluate
 from services_portal.catalog.models import ServiceItem
+from services_portal.catalog.rules import catalog_rules
 from services_portal.catalog.selectors import services_by_code
-from services_portal.core.errors import PortalError
+from services_portal.eligibility.engine import Outcome, ServiceEligibility, eligibility_evaluate
 
 # The screener asks for an age where the registry stores a date of birth: easier to answer.
 ASKED_INSTEAD = {"birth_date": AGE_ANSWER}
@@ -61,7 +61,7 @@ def screener_answers_clean(raw: Mapping[str, Any], *, today: datetime.date) -> d
     try:
         return facts_clean(raw, today=today, answers=ANSWERS)
     except FactsInvalid as error:
-        raise PortalError.from_facts_invalid(error, _("Some answers need correcting.")) from None
+        raise error.portal_error(_("Some answers need correcting.")) from None
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ class ScreenerResult:
 
 def screener_run(*, answers: Mapping[str, Any], on: datetime.date) -> ScreenerResult:
     """Evaluate the whole published catalog for clean answers."""
-    evaluations = eligibility_evaluate(facts=answers, on=on)
+    evaluations = eligibility_evaluate(facts=answers, on=on, services=catalog_rules())
     services = services_by_code([evaluation.service_code for evaluation in evaluations])
     grouped: dict[Outcome, list[ScreenedService]] = {outcome: [] for outcome in Outcome}
     for evaluation in evaluations:

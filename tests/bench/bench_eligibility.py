@@ -77,8 +77,9 @@ def main() -> None:
         from django.test import Client
 
         from profiles.facts import facts_clean
-        from services_portal.catalog.eligibility import catalog_rules, eligibility_evaluate
+        from services_portal.catalog.rules import catalog_rules
         from services_portal.core.startup import web_process_ready
+        from services_portal.eligibility.engine import eligibility_evaluate
         from services_portal.reference import regions
 
         today = datetime.date(2026, 11, 1)

@@ -72,7 +72,12 @@ def test_withdrawing_sensitive_consent_redacts_pushes_not_yet_delivered(parent, 
 
     def push(service, key):
         return push_create(
-            citizen=parent, service=service, trigger="sweep", key=key, title="For you: %(s)s", body="About %(s)s",
+            citizen=parent,
+            service=service,
+            trigger="sweep",
+            key=key,
+            title="For you: %(s)s",
+            body="About %(s)s",
             params={"zh-hans": {"s": service.name_zh}, "en": {"s": service.name_en}},
         )
 

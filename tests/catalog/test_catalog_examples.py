@@ -10,8 +10,8 @@ import pytest
 from django.conf import settings
 
 from profiles.facts import facts_clean
-from services_portal.catalog.eligibility import CriterionRule, ServiceRules, eligibility_evaluate, expression_compile
 from services_portal.catalog.services import catalog_file_read
+from services_portal.eligibility.engine import CriterionRule, ServiceRules, eligibility_evaluate, expression_compile
 
 DATA = catalog_file_read(settings.CATALOG_DATA_FILE)
 CASES = [

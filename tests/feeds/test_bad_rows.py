@@ -34,9 +34,7 @@ def pregnancy_row(parent) -> dict:
     return {"resident_id": parent.resident_id, "fact": "is_pregnant", "value": True, "observed_at": "2026-01-05"}
 
 
-@pytest.mark.parametrize(
-    "not_an_object", ["a string", 42, None, ["a", "list"], [], 3.5, True], ids=repr
-)
+@pytest.mark.parametrize("not_an_object", ["a string", 42, None, ["a", "list"], [], 3.5, True], ids=repr)
 def test_a_row_that_is_not_an_object_is_refused_as_that_row(feed_client, parent, not_an_object):
     # given a batch whose middle row is not an object
     rows = [birth_row(parent), not_an_object, pregnancy_row(parent)]

@@ -48,9 +48,7 @@ def test_staff_giving_a_purpose_their_role_may_not_use_are_refused_in_the_api(ci
 def test_the_access_service_refuses_a_purpose_outside_the_role(citizen):
     counter_staff = StaffFactory(role=Role.COUNTER_STAFF)
     with pytest.raises(PurposeNotAllowed):
-        access_record(
-            actor=counter_staff, subject=citizen, fields=["name"], purpose=AccessPurpose.AUDIT, channel="api"
-        )
+        access_record(actor=counter_staff, subject=citizen, fields=["name"], purpose=AccessPurpose.AUDIT, channel="api")
     assert not AccessLogEntry.objects.exists()
 
 

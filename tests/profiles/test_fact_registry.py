@@ -4,8 +4,9 @@ from decimal import Decimal
 import pytest
 from django.utils import translation
 
-from profiles.facts import DERIVED_FACTS, FACTS, FactsInvalid, Sensitivity, facts_clean, facts_with_derived
+from profiles.facts import FACTS, FactsInvalid, Sensitivity, facts_clean
 from profiles.purposes import Purpose
+from services_portal.eligibility.derived import DERIVED_FACTS, facts_with_derived
 
 TODAY = datetime.date(2026, 11, 1)
 

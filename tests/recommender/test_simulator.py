@@ -12,15 +12,17 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
 
-from profiles.facts import FACTS, Sensitivity, facts_with_derived
+from profiles.facts import FACTS, Sensitivity
 from profiles.models import Citizen, ConsentEvent, FactValue
 from profiles.purposes import Purpose
 from profiles.selectors import facts_for
 from recommender.models import Interaction
 from recommender.simulator import SimulationRefused, SimulationSummary, population_simulate, rates
-from services_portal.catalog.eligibility import Outcome, catalog_rules, eligibility_evaluate
 from services_portal.catalog.models import ServiceItem
+from services_portal.catalog.rules import catalog_rules
 from services_portal.catalog.services import catalog_import
+from services_portal.eligibility.derived import facts_with_derived
+from services_portal.eligibility.engine import Outcome, eligibility_evaluate
 
 NOW = datetime.datetime(2026, 10, 1, 15, 30, tzinfo=datetime.UTC)
 DAYS = 180

@@ -13,11 +13,12 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from profiles.facts import FACTS, Sensitivity, stored_facts_behind
+from profiles.facts import FACTS, Sensitivity
 from profiles.models import Citizen
 from profiles.purposes import Purpose
-from services_portal.catalog.eligibility import expression_compile
 from services_portal.catalog.models import ServiceItem
+from services_portal.eligibility.derived import stored_facts_behind
+from services_portal.eligibility.engine import expression_compile
 from services_portal.notifications.models import Delivery, DeliveryState, Notification, Push
 
 NEUTRAL_TITLE = _("News for you in the portal")

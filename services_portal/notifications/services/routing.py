@@ -22,30 +22,14 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from profiles.models import Citizen, ConsentEvent, User
 from profiles.purposes import Purpose
+from services_portal.counter.models import OutreachReason
 from services_portal.notifications.models import Delivery, DeliveryChannel, Push
 
 # The order a push falls through when a channel fails for good. The live nudge rides with the inbox.
 FALLBACK_ORDER = (DeliveryChannel.INBOX, DeliveryChannel.SMS, DeliveryChannel.COUNTER)
-
-
-class OutreachReason:
-    """Why a push went to the counter: the code stored on the outreach task, and its label."""
-
-    NOT_ONLINE = "not_online"
-    NO_CHANNEL_CONSENT = "no_channel_consent"
-    CHOSE_COUNTER = "chose_counter"
-    EARLIER_CHANNELS_FAILED = "earlier_channels_failed"
-
-    LABELS = {
-        NOT_ONLINE: _("Has not used the portal online lately"),
-        NO_CHANNEL_CONSENT: _("Has not agreed to be told online or by text message"),
-        CHOSE_COUNTER: _("Asked to be contacted by the counter"),
-        EARLIER_CHANNELS_FAILED: _("Could not be reached online or by text message"),
-    }
 
 
 @dataclass(frozen=True)

@@ -20,20 +20,20 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from profiles.facts import facts_with_derived, stored_facts_behind
 from profiles.models import Citizen, TagSuppression
 from profiles.purposes import Purpose
 from profiles.selectors import citizen_ids_with_consent, citizen_tags, facts_for
-from services_portal.catalog.eligibility import (
+from services_portal.catalog.models import LifeEvent, ServiceItem
+from services_portal.catalog.rules import service_rules_build
+from services_portal.core.tasks import enqueue_on_commit
+from services_portal.eligibility.derived import facts_with_derived, stored_facts_behind
+from services_portal.eligibility.engine import (
     Outcome,
     Status,
     eligibility_evaluate,
     expression_compile,
     expression_status,
-    service_rules_build,
 )
-from services_portal.catalog.models import LifeEvent, ServiceItem
-from services_portal.core.tasks import enqueue_on_commit
 from services_portal.notifications.models import Fanout, Push, Trigger
 from services_portal.notifications.services.push import PushDraft, pushes_create
 

@@ -67,9 +67,7 @@ class Command(BaseCommand):
                 )
             for statement in self.statements(app_role=app_role, schema=schema):
                 cursor.execute(statement)
-        self.stdout.write(
-            f"{app_role}: read and write on {schema}, append only on {', '.join(append_only_tables())}"
-        )
+        self.stdout.write(f"{app_role}: read and write on {schema}, append only on {', '.join(append_only_tables())}")
 
     @staticmethod
     def owned_by(cursor, role: str, schema: str) -> list[str]:
@@ -87,9 +85,7 @@ class Command(BaseCommand):
             sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(namespace, role),
             sql.SQL("REVOKE CREATE ON SCHEMA {} FROM {}").format(namespace, role),
             sql.SQL("GRANT " + TABLE_DML + " ON ALL TABLES IN SCHEMA {} TO {}").format(namespace, role),
-            sql.SQL("REVOKE TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA {} FROM {}").format(
-                namespace, role
-            ),
+            sql.SQL("REVOKE TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA {} FROM {}").format(namespace, role),
             sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}").format(namespace, role),
             sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA {} GRANT " + TABLE_DML + " ON TABLES TO {}").format(
                 namespace, role

@@ -11,7 +11,6 @@ Per criterion the answer is met, not met, or unknown (a fact it needs is missing
 from __future__ import annotations
 
 import datetime
-import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -19,13 +18,13 @@ from functools import lru_cache
 from typing import Any
 
 import rule_engine
-from django.db.models import Count, Max
 from django.utils.translation import gettext as _
 from rule_engine import ast as rule_ast
 
-from profiles.facts import DERIVED_FACTS, FACTS, facts_with_derived, stored_facts_behind
+from profiles.facts import FACTS
 from services_portal.core.errors import PortalError
 from services_portal.core.i18n import active_suffix
+from services_portal.eligibility.derived import DERIVED_FACTS, facts_with_derived, stored_facts_behind
 
 
 class Status(StrEnum):
@@ -218,40 +217,8 @@ def _service_evaluate(rules: ServiceRules, memo: _Memo) -> ServiceEligibility:
 
 
 def eligibility_evaluate(
-    *, facts: Mapping[str, Any], on: datetime.date, services: Sequence[ServiceRules] | None = None
+    *, facts: Mapping[str, Any], on: datetime.date, services: Sequence[ServiceRules]
 ) -> list[ServiceEligibility]:
-    """Evaluate services (the whole published catalog by default) for one person's clean facts."""
+    """Evaluate services' rules for one person's clean facts."""
     memo = _Memo(facts_with_derived(facts, on=on))
-    return [_service_evaluate(rules, memo) for rules in (services if services is not None else catalog_rules())]
-
-
-def service_rules_build(service: Any) -> ServiceRules:
-    """Compile a ServiceItem's criteria (prefetched as `criteria`) into ServiceRules."""
-    return ServiceRules(
-        code=service.code,
-        criteria=tuple(
-            CriterionRule(c.key, c.label_zh, c.label_en, expression_compile(c.expression))
-            for c in service.criteria.all()
-        ),
-    )
-
-
-_rules_lock = threading.Lock()
-_rules_cache: dict[str, Any] = {"stamp": None, "rules": ()}
-
-
-def catalog_rules() -> tuple[ServiceRules, ...]:
-    """The published catalog's rules, rebuilt in this process only when the catalog changed."""
-    from services_portal.catalog.models import Criterion, ServiceItem
-
-    published = ServiceItem.objects.filter(is_published=True)
-    stamp = (
-        tuple(published.aggregate(count=Count("id"), updated=Max("updated_at")).values()),
-        Criterion.objects.count(),
-    )
-    with _rules_lock:
-        if _rules_cache["stamp"] != stamp:
-            services = published.order_by("code").prefetch_related("criteria")
-            _rules_cache["rules"] = tuple(service_rules_build(service) for service in services)
-            _rules_cache["stamp"] = stamp
-        return _rules_cache["rules"]
+    return [_service_evaluate(rules, memo) for rules in services]

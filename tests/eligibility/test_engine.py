@@ -2,8 +2,8 @@ import datetime
 
 import pytest
 
-from services_portal.catalog import eligibility
-from services_portal.catalog.eligibility import (
+from services_portal.catalog.rules import catalog_rules
+from services_portal.eligibility.engine import (
     CriterionRule,
     ExpressionInvalid,
     Outcome,
@@ -82,13 +82,13 @@ def test_expressions_are_compiled_once():
 
 
 def test_the_catalog_rules_are_rebuilt_only_when_the_catalog_changes(catalog, django_assert_num_queries):
-    eligibility.catalog_rules()
+    catalog_rules()
     with django_assert_num_queries(2):  # the change stamp only
-        cached = eligibility.catalog_rules()
+        cached = catalog_rules()
     from services_portal.catalog.models import ServiceItem
 
     service = ServiceItem.objects.get(code="gx-elderly-allowance")
     service.is_published = False
     service.save()
-    assert "gx-elderly-allowance" not in {rules.code for rules in eligibility.catalog_rules()}
-    assert len(eligibility.catalog_rules()) == len(cached) - 1
+    assert "gx-elderly-allowance" not in {rules.code for rules in catalog_rules()}
+    assert len(catalog_rules()) == len(cached) - 1
