@@ -7,8 +7,9 @@ from typing import Any
 
 from django.db.models import Count, Max
 
-from services_portal.catalog.models import Criterion, ServiceItem
+from services_portal.catalog.models import Criterion, LifeEvent, ServiceItem
 from services_portal.eligibility.engine import CriterionRule, ServiceRules, expression_compile
+from services_portal.eligibility.life_events import LifeEventRule
 
 
 def service_rules_build(service: Any) -> ServiceRules:
@@ -39,3 +40,17 @@ def catalog_rules() -> tuple[ServiceRules, ...]:
             _rules_cache["rules"] = tuple(service_rules_build(service) for service in services)
             _rules_cache["stamp"] = stamp
         return _rules_cache["rules"]
+
+
+_events_lock = threading.Lock()
+_events_cache: dict[str, Any] = {"stamp": None, "rules": ()}
+
+
+def life_event_rules() -> tuple[LifeEventRule, ...]:
+    """Every life event's rule, in code order, recompiled in this process only when one changed."""
+    stamp = tuple(LifeEvent.objects.order_by("code").values_list("code", "expression"))
+    with _events_lock:
+        if _events_cache["stamp"] != stamp:
+            _events_cache["rules"] = tuple(LifeEventRule.build(code, expression) for code, expression in stamp)
+            _events_cache["stamp"] = stamp
+        return _events_cache["rules"]

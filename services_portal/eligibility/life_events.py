@@ -1,0 +1,47 @@
+"""Life-event membership: which life events (newborn parents, graduates, the elderly ...) people are in.
+
+One batch function for everyone who asks: profiles' tags, the recommender's features, push triggers
+and the simulator. Facts in, memberships out; the catalog supplies the rules (`LifeEventRule`), this
+module knows nothing of where they are kept.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from services_portal.eligibility.derived import facts_with_derived, stored_facts_behind
+from services_portal.eligibility.engine import CompiledExpression, Status, expression_compile, expression_status
+
+
+@dataclass(frozen=True)
+class LifeEventRule:
+    """A life event's code and compiled expression: what membership needs of a catalog entry."""
+
+    code: str
+    compiled: CompiledExpression
+
+    @classmethod
+    def build(cls, code: str, expression: str) -> LifeEventRule:
+        return cls(code, expression_compile(expression))
+
+    @property
+    def basis_keys(self) -> frozenset[str]:
+        """The stored facts that put a person in the event: the basis shown with a tag."""
+        return frozenset(stored for symbol in self.compiled.symbols for stored in stored_facts_behind(symbol))
+
+
+def life_events_evaluate(
+    *, facts: Mapping[int, Mapping[str, Any]], rules: Sequence[LifeEventRule], on: datetime.date
+) -> dict[int, frozenset[str]]:
+    """For each person (by key of `facts`, their clean stored facts), the codes of the life events
+    whose expression is met on `on`. An event whose facts are unknown is not a membership."""
+    return {person: life_events_of(known, rules=rules, on=on) for person, known in facts.items()}
+
+
+def life_events_of(facts: Mapping[str, Any], *, rules: Sequence[LifeEventRule], on: datetime.date) -> frozenset[str]:
+    """One person's memberships (see life_events_evaluate)."""
+    known = facts_with_derived(facts, on=on)
+    return frozenset(rule.code for rule in rules if expression_status(rule.compiled, known)[0] == Status.MET)
