@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from profiles.models import AccessChannel, AccessLogEntry, AccessPurpose, Citizen, ConsentEvent, FactValue, User
 from profiles.permissions import allowed, in_scope, purpose_allowed
-from profiles.services.access import access_record
+from profiles.services.access import citizen_read_for
 
 
 @admin.register(User)
@@ -18,7 +18,7 @@ class PortalUserAdmin(UserAdmin):
     list_display = ["username", "role", "region_scope", "department", "is_active"]
     list_filter = ["role", "is_active"]
     fieldsets = [
-        *UserAdmin.fieldsets,
+        *(UserAdmin.fieldsets or ()),
         (_("Portal role"), {"fields": ["role", "region_scope", "department"]}),
     ]
 
@@ -58,9 +58,9 @@ class PersonReadLoggedAdmin(admin.ModelAdmin):
         purpose = admin_purpose(request.user)
         person = self.person_of(obj) if obj is not None else None
         if person is not None and purpose is not None and self.has_view_permission(request, obj):
-            access_record(
-                actor=request.user,
-                subject=person,
+            citizen_read_for(
+                request.user,
+                citizen=person,
                 fields=self.person_fields,
                 purpose=purpose,
                 channel=AccessChannel.ADMIN,
@@ -71,7 +71,7 @@ class PersonReadLoggedAdmin(admin.ModelAdmin):
 
 class FactValueInline(admin.TabularInline):
     model = FactValue
-    fields = ["key", "value", "source", "department", "observed_at", "recorded_at", "superseded_at"]
+    fields = ("key", "value", "source", "department", "observed_at", "recorded_at", "superseded_at")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -86,7 +86,7 @@ class CitizenAdmin(PersonReadLoggedAdmin, ReadOnlyAdmin):
 
     list_display = ["id", "region_code", "created_at", "erased_at"]
     list_filter = ["erased_at"]
-    fields = ["resident_id_masked", "name", "phone", "region_code", "guardian", "personalisation_enabled", "created_at"]
+    fields = ("resident_id_masked", "name", "phone", "region_code", "guardian", "personalisation_enabled", "created_at")
     readonly_fields = fields
     inlines = [FactValueInline]
     person_fields = ("resident_id_masked", "name", "phone", "region_code", "facts")

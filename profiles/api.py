@@ -21,23 +21,24 @@ from rest_framework.views import APIView
 
 from profiles.display import fact_value_display, field_label
 from profiles.facts import FACTS, Sensitivity
-from profiles.identity.api import MeIdentityApi, MeIdentityBeginApi, MeIdentityCompleteApi
+from profiles.identity_api import MeIdentityApi, MeIdentityBeginApi, MeIdentityCompleteApi
 from profiles.models import AccessChannel, AccessLogEntry, AccessPurpose, ConsentChannel, FactValue
 from profiles.permissions import Allowed
 from profiles.purposes import Purpose
+from profiles.requests import AuthenticatedRequest
 from profiles.resident_id import ResidentIdInvalid
 from profiles.selectors import (
     access_log_about,
     citizen_export,
     citizen_of,
-    citizen_tags,
     consent_overview,
     department_names,
     fact_history,
     fact_values_current,
     signed_in_devices,
+    tags_shown,
 )
-from profiles.services.access import access_log_search_audited, citizen_record_read
+from profiles.services.access import access_log_search_audited, citizen_read_for
 from profiles.services.accounts import citizen_for_resident_id, citizen_register
 from profiles.services.consent import consent_grant, consent_withdraw, personalisation_set
 from profiles.services.facts import fact_error_report, facts_self_declare
@@ -62,13 +63,13 @@ ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer}
 
 class ChoiceOutput(serializers.Serializer):
     value = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field, not Field.label
 
 
 class FactOutput(serializers.Serializer):
     key = serializers.CharField()
     type = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field, not Field.label
     question = serializers.CharField()
     unit = serializers.CharField()
     sensitivity = serializers.CharField()
@@ -103,11 +104,11 @@ class FactValueOutput(serializers.Serializer):
     """One value of one fact with its provenance: where it came from and when."""
 
     key = serializers.CharField()
-    label = serializers.SerializerMethodField()
+    label = serializers.SerializerMethodField()  # type: ignore[assignment]  # a declared field, not Field.label
     value = serializers.JSONField()
     value_display = serializers.SerializerMethodField()
     sensitive = serializers.SerializerMethodField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a declared field, not Field.source
     source_label = serializers.CharField(source="get_source_display")
     department = serializers.CharField()
     department_name = serializers.SerializerMethodField()
@@ -413,7 +414,8 @@ def _in_registry_order(records) -> list[FactValue]:
 
 def _facts_output(citizen) -> list:
     records = _in_registry_order(fact_values_current(citizen).values())
-    return FactValueOutput(records, many=True, context={"departments": department_names()}).data
+    # many=True makes a ListSerializer, whose data is a list; the stubs type it as the single serializer's dict
+    return FactValueOutput(records, many=True, context={"departments": department_names()}).data  # type: ignore[return-value]
 
 
 class MeFactsApi(APIView):
@@ -448,6 +450,7 @@ class MeFactHistoryApi(ListAPIView):
 
     permission_classes = [Allowed.to("self.manage")]
     serializer_class = FactHistoryOutput
+    request: AuthenticatedRequest
 
     @extend_schema(tags=["me"])
     def get(self, request, *args, **kwargs):
@@ -503,7 +506,7 @@ class MeTagsApi(APIView):
 
     @extend_schema(tags=["me"], responses={200: TagOutput(many=True), 403: ErrorSerializer})
     def get(self, request):
-        tags = citizen_tags(citizen_of(request.user))
+        tags = tags_shown(citizen_of(request.user))
         return Response(TagOutput(tags, many=True, context={"departments": department_names()}).data)
 
 
@@ -526,7 +529,7 @@ class NoticeOutput(serializers.Serializer):
 
 class ConsentStatusOutput(serializers.Serializer):
     purpose = serializers.CharField()
-    label = serializers.SerializerMethodField()
+    label = serializers.SerializerMethodField()  # type: ignore[assignment]  # a declared field, not Field.label
     granted = serializers.BooleanField()
     notice = NoticeOutput(allow_null=True, help_text="The notice in force now, to read before granting.")
     notice_changed = serializers.BooleanField(help_text="Granted under an older notice than the one in force.")
@@ -589,7 +592,8 @@ class AccessLogAboutMeOutput(serializers.Serializer):
     actor_role = serializers.CharField()
     actor_role_label = serializers.CharField(source="get_actor_role_display")
     actor_department = serializers.CharField(source="actor.department")
-    fields = serializers.ListField(child=serializers.CharField())
+    # a declared field, not Serializer.fields: DRF's metaclass takes it off the class
+    fields = serializers.ListField(child=serializers.CharField())  # type: ignore[assignment]
     field_labels = serializers.SerializerMethodField()
     purpose = serializers.CharField()
     purpose_label = serializers.CharField(source="get_purpose_display")
@@ -604,6 +608,7 @@ class MeAccessLogApi(ListAPIView):
 
     permission_classes = [Allowed.to("self.manage")]
     serializer_class = AccessLogAboutMeOutput
+    request: AuthenticatedRequest
 
     @extend_schema(tags=["me"])
     def get(self, request, *args, **kwargs):
@@ -641,12 +646,14 @@ class CitizenRecordOutput(serializers.Serializer):
 
     @extend_schema_field(FactValueOutput(many=True))
     def get_facts(self, record) -> list:
-        return FactValueOutput(_in_registry_order(record.facts.values()), many=True, context=self.context).data
+        # many=True makes a ListSerializer, whose data is a list; the stubs type it as the single serializer's dict
+        return FactValueOutput(_in_registry_order(record.facts.values()), many=True, context=self.context).data  # type: ignore[return-value]
 
 
 class StaffReadInput(serializers.Serializer):
     purpose = serializers.CharField(required=False, allow_blank=True, default="")
-    fields = serializers.CharField(required=False, allow_blank=True, default="")
+    # a declared field, not Serializer.fields: DRF's metaclass takes it off the class
+    fields = serializers.CharField(required=False, allow_blank=True, default="")  # type: ignore[assignment]
 
     def validate_fields(self, value: str) -> list[str]:
         return [key.strip() for key in value.split(",") if key.strip()]
@@ -670,8 +677,8 @@ def _staff_read(request, **found) -> Response:
 
 
 def _staff_record(request, data: dict, **found) -> Response:
-    record = citizen_record_read(
-        user=request.user,
+    record = citizen_read_for(
+        request.user,
         purpose=data["purpose"],
         facts=data["fields"],
         channel=AccessChannel.API,
@@ -748,7 +755,8 @@ class AccessLogEntryOutput(serializers.Serializer):
     actor_role = serializers.CharField()
     subject_id = serializers.IntegerField()
     subject_resident_id_masked = serializers.CharField(source="subject.resident_id_masked")
-    fields = serializers.ListField(child=serializers.CharField())
+    # a declared field, not Serializer.fields: DRF's metaclass takes it off the class
+    fields = serializers.ListField(child=serializers.CharField())  # type: ignore[assignment]
     purpose = serializers.CharField()
     channel = serializers.CharField()
     request_id = serializers.CharField()
@@ -757,7 +765,7 @@ class AccessLogEntryOutput(serializers.Serializer):
 class AuditListInput(AuditSearchInput):
     """The filters a GET may carry: no person's ID number, which goes in a POST body only."""
 
-    subject = None
+    subject = None  # type: ignore[assignment]  # DRF drops a parent's declared field set to None
 
     def validate(self, data):
         if "subject" in self.initial_data:
@@ -772,6 +780,7 @@ class AuditAccessLogApi(ListAPIView):
 
     permission_classes = [Allowed.to("access_log.search")]
     serializer_class = AccessLogEntryOutput
+    request: AuthenticatedRequest
 
     @extend_schema(tags=["audit"], parameters=[AuditListInput], responses={200: AccessLogEntryOutput(many=True)})
     def get(self, request, *args, **kwargs):

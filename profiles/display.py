@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import models
 from django.utils import formats
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -65,9 +66,10 @@ def field_label(key: str) -> str:
     if key in OTHER_FIELDS:
         return OTHER_FIELDS[key]()
     try:
-        return capfirst(str(Citizen._meta.get_field(key).verbose_name))
+        field = Citizen._meta.get_field(key)
     except Exception:  # noqa: BLE001 - an unknown name is shown as it is
         return key
+    return capfirst(str(field.verbose_name)) if isinstance(field, models.Field) else key
 
 
 @dataclass(frozen=True)

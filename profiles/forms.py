@@ -82,7 +82,8 @@ class SignupForm(forms.Form):
         return _resident_id(self.cleaned_data["resident_id"])
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("password1") and cleaned.get("password2") and cleaned["password1"] != cleaned["password2"]:
             self.add_error("password2", _("The two passwords are not the same."))
         return cleaned
@@ -216,7 +217,8 @@ class _NewPasswordForm(forms.Form):
     """Two fields for the new password; the service judges its strength."""
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         first, second = data.get("new_password1"), data.get("new_password2")
         if first and second and first != second:
             self.add_error("new_password2", forms.ValidationError(_("The two passwords differ."), code="mismatch"))
@@ -276,7 +278,8 @@ class AccessLogSearchForm(forms.Form):
         return _resident_id(raw) if raw.strip() else ""
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         since, until = cleaned.get("since"), cleaned.get("until")
         if since and until and until < since:
             self.add_error("until", _("The end date is before the start date."))

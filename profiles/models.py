@@ -88,8 +88,11 @@ class Citizen(models.Model):
 
     @property
     def consent_holder(self) -> Citizen:
-        """Whose consent covers this person's data: the guardian's for a ward."""
-        return self.guardian if self.guardian_id else self
+        """Whose consent covers this person's data: the guardian's for a ward. For many people at once,
+        `profiles.selectors.consent_holders` and `consent_in_force`."""
+        if self.guardian_id and self.guardian is not None:
+            return self.guardian
+        return self
 
 
 class Household(models.Model):

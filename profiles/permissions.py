@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeGuard
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
@@ -37,7 +37,7 @@ POLICY: dict[str, frozenset[Role]] = {
 
 # The purposes for which each role may read a person's data. The access service refuses any other, and
 # the forms offer only these.
-PURPOSES: dict[Role, frozenset[AccessPurpose]] = {
+PURPOSES: dict[str, frozenset[AccessPurpose]] = {
     Role.COUNTER_STAFF: frozenset({AccessPurpose.COUNTER_SERVICE, AccessPurpose.OUTREACH}),
     Role.CASEWORKER: frozenset({AccessPurpose.CASEWORK}),
     Role.AUDITOR: frozenset({AccessPurpose.AUDIT}),
@@ -58,7 +58,7 @@ def purpose_allowed(user: User | Any, purpose: str) -> bool:
     return purpose in purposes_for(user)
 
 
-def allowed(user: User | Any, action: str) -> bool:
+def allowed(user: User | Any, action: str) -> TypeGuard[User]:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     return user.role in POLICY[action]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -14,6 +14,7 @@ from django.utils.crypto import salted_hmac
 from knox.models import AuthToken
 from qsessions.models import Session
 
+from profiles import hooks
 from profiles.display import fact_value_display, field_label
 from profiles.facts import FACTS, Sensitivity
 from profiles.models import (
@@ -23,11 +24,11 @@ from profiles.models import (
     ConsentNotice,
     FactSource,
     FactValue,
+    Household,
     TagSuppression,
     User,
 )
 from profiles.purposes import Purpose
-from services_portal.eligibility.derived import facts_with_derived
 from services_portal.reference import regions
 
 
@@ -40,8 +41,58 @@ def consent_events_latest(citizen: Citizen) -> dict[str, ConsentEvent]:
 
 
 def consent_given(citizen: Citizen, purpose: Purpose | str) -> bool:
-    event = ConsentEvent.objects.filter(citizen=citizen, purpose=purpose).order_by("-created_at", "-id").first()
-    return bool(event and event.granted)
+    """Whether this record's own ledger grants `purpose` now. For what covers a ward's data, ask about
+    `citizen.consent_holder`, or use `consent_in_force`."""
+    return citizen.pk in _ledger_granted({citizen.pk}, [str(purpose)])[str(purpose)]
+
+
+class ConsentSubject(Protocol):
+    """A person as the consent selectors need them: a Citizen, or any row with its id and guardian's."""
+
+    @property
+    def pk(self) -> int: ...
+
+    @property
+    def guardian_id(self) -> int | None: ...
+
+
+def consent_holders(people: Iterable[ConsentSubject]) -> dict[int, int]:
+    """Whose ledger covers each person's data, by person id: a ward's consent is held by their guardian
+    (PIPL art. 31), anyone else's by themselves. The batch form of `Citizen.consent_holder`."""
+    return {person.pk: person.guardian_id or person.pk for person in people}
+
+
+def _ledger_granted(holder_ids: Iterable[int], purposes: Sequence[str]) -> dict[str, set[int]]:
+    """For each purpose, the ledger owners among `holder_ids` whose latest row grants it: one query.
+    The ledger is append-only, so its latest row per purpose is the consent in force."""
+    latest: dict[tuple[int, str], bool] = {}
+    events = ConsentEvent.objects.filter(citizen_id__in=set(holder_ids), purpose__in=purposes)
+    for holder, purpose, granted in events.order_by("created_at", "id").values_list("citizen_id", "purpose", "granted"):
+        latest[holder, purpose] = granted
+    granted_by_purpose: dict[str, set[int]] = {purpose: set() for purpose in purposes}
+    for (holder, purpose), is_granted in latest.items():
+        if is_granted:
+            granted_by_purpose[purpose].add(holder)
+    return granted_by_purpose
+
+
+def consent_in_force_by_purpose(
+    people: Iterable[ConsentSubject], purposes: Iterable[Purpose | str]
+) -> dict[str, set[int]]:
+    """For each purpose, the people (by id, not their holders) whose consent holder has it granted
+    now. One query, however many people and purposes."""
+    holder_of = consent_holders(people)
+    granted = _ledger_granted(holder_of.values(), [str(purpose) for purpose in purposes])
+    return {
+        purpose: {person for person, holder in holder_of.items() if holder in holders}
+        for purpose, holders in granted.items()
+    }
+
+
+def consent_in_force(people: Iterable[ConsentSubject], purpose: Purpose | str) -> set[int]:
+    """The people (by id, not their holders) whose consent holder has `purpose` granted now: the
+    guardian's ledger for a ward, their own for anyone else. One query, however many people."""
+    return consent_in_force_by_purpose(people, [purpose])[str(purpose)]
 
 
 @dataclass(frozen=True)
@@ -57,7 +108,12 @@ class ConsentStatus:
     @property
     def notice_changed(self) -> bool:
         """Granted under an older notice than the one in force now."""
-        return self.granted and self.notice is not None and self.event.notice_id != self.notice.pk
+        return (
+            self.event is not None
+            and self.event.granted
+            and self.notice is not None
+            and self.event.notice_id != self.notice.pk
+        )
 
 
 def consent_overview(citizen: Citizen) -> list[ConsentStatus]:
@@ -78,44 +134,35 @@ def fact_values_for(citizens: list[Citizen], *, identity: bool = False) -> dict[
     sensitive-facts consent stands; identity facts (which only prove who a person is) only with
     `identity`, for showing a person what is held on them. Three queries, however many citizens."""
     now = timezone.now()
-    holders = {citizen.pk: citizen.guardian_id or citizen.pk for citizen in citizens}
-    sensitive_ok = consents_in_force(set(holders.values()), Purpose.SENSITIVE_FACTS)
+    sensitive_ok = consent_in_force(citizens, Purpose.SENSITIVE_FACTS)
     ordinary = {
         key
         for key, fact in FACTS.items()
         if fact.sensitivity == Sensitivity.ORDINARY and (identity or not fact.identity)
     }
     result: dict[int, dict[str, FactValue]] = {citizen.pk: {} for citizen in citizens}
-    values = FactValue.objects.filter(citizen_id__in=holders, superseded_at__isnull=True).filter(
+    values = FactValue.objects.filter(citizen_id__in=list(result), superseded_at__isnull=True).filter(
         Q(expires_at__isnull=True) | Q(expires_at__gt=now)
     )
     for value in values:
-        if value.key in ordinary or holders[value.citizen_id] in sensitive_ok:
+        if value.key in ordinary or value.citizen_id in sensitive_ok:
             result[value.citizen_id][value.key] = value
     return result
 
 
-def consents_in_force(citizen_ids: set[int], purpose: Purpose | str) -> set[int]:
-    """Which of these citizens have `purpose` granted now (the ledger's latest row), in one query."""
-    latest: dict[int, bool] = {}
-    events = ConsentEvent.objects.filter(citizen_id__in=citizen_ids, purpose=purpose).order_by("created_at", "id")
-    for citizen_id, granted in events.values_list("citizen_id", "granted"):
-        latest[citizen_id] = granted
-    return {citizen_id for citizen_id, granted in latest.items() if granted}
-
-
 def citizen_ids_with_consent(purpose: Purpose | str) -> list[int]:
-    """Every citizen whose consent holder has `purpose` granted now (wards through their guardian)."""
-    holders = consents_in_force(
-        set(ConsentEvent.objects.filter(purpose=purpose).values_list("citizen_id", flat=True)), purpose
-    )
+    """Every live citizen whose consent holder has `purpose` granted now: the holders themselves and
+    their wards (`consent_holders` read backwards)."""
+    purpose = str(purpose)
+    ledgers = ConsentEvent.objects.filter(purpose=purpose).values_list("citizen_id", flat=True)
+    holders = _ledger_granted(ledgers, [purpose])[purpose]
     ids = Citizen.objects.filter(Q(pk__in=holders) | Q(guardian_id__in=holders), erased_at__isnull=True)
     return sorted(ids.values_list("pk", flat=True))
 
 
 def fact_values_current(citizen: Citizen) -> dict[str, FactValue]:
     """Every current value held on the citizen, identity facts included: what the person (or staff
-    serving them) is shown. Eligibility and the recommender read `facts_for`, which leaves those out."""
+    serving them) is shown. The rules read services_portal.eligibility.facts, which leaves those out."""
     return fact_values_for([citizen], identity=True)[citizen.pk]
 
 
@@ -123,26 +170,9 @@ def fact_history(citizen: Citizen) -> QuerySet[FactValue]:
     return FactValue.objects.filter(citizen=citizen).select_related("recorded_by").order_by("key", "-recorded_at")
 
 
-def facts_for(citizens: list[Citizen]) -> dict[int, dict[str, Any]]:
-    """Citizens' current facts as Python values, ready for eligibility, with household facts worked
-    out from the members where household registration links them."""
-    from profiles.services.facts import fact_decode
-
-    records = fact_values_for(citizens)
-    facts = {
-        citizen_id: {key: fact_decode(key, record.value) for key, record in values.items()}
-        for citizen_id, values in records.items()
-    }
-    for citizen_id, household in _household_facts(list(facts)).items():
-        facts[citizen_id].update(household)
-    return facts
-
-
-def _household_facts(citizen_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """household_size from the registered members; income per person when every member's income is known."""
-    from profiles.models import Household
-    from profiles.services.facts import fact_decode
-
+def household_members(citizen_ids: Iterable[int]) -> dict[int, list[int]]:
+    """For each of these citizens whom household registration links to others, everyone in that
+    household (themselves included). Two queries, however many citizens."""
     memberships = Household.members.through.objects.filter(citizen_id__in=citizen_ids)
     household_of = dict(memberships.values_list("citizen_id", "household_id"))
     if not household_of:
@@ -152,32 +182,20 @@ def _household_facts(citizen_ids: list[int]) -> dict[int, dict[str, Any]]:
         household_id__in=set(household_of.values())
     ).values_list("household_id", "citizen_id"):
         members.setdefault(household_id, []).append(member_id)
-    incomes = {
-        value.citizen_id: fact_decode("income_monthly", value.value)
-        for value in FactValue.objects.filter(
-            citizen_id__in={m for ids in members.values() for m in ids},
-            key="income_monthly",
-            superseded_at__isnull=True,
-        )
-    }
-    result = {}
-    for citizen_id, household_id in household_of.items():
-        ids = members[household_id]
-        derived: dict[str, Any] = {"household_size": len(ids)}
-        if all(member in incomes for member in ids):
-            total = sum(incomes[member] for member in ids)
-            derived["household_income_monthly_per_capita"] = (total / len(ids)).quantize(Decimal("0.01"))
-        result[citizen_id] = derived
-    return result
+    return {citizen_id: members[household_id] for citizen_id, household_id in household_of.items()}
 
 
-def citizen_facts(citizen: Citizen) -> dict[str, Any]:
-    """The citizen's current facts as Python values, ready for eligibility."""
-    return facts_for([citizen])[citizen.pk]
+def fact_values_stored(*, key: str, citizen_ids: Iterable[int]) -> dict[int, Any]:
+    """The current stored value (as stored, not decoded) of one fact for each of these citizens who
+    has one: for household facts, which add up the members' values whatever each member consented to."""
+    values = FactValue.objects.filter(citizen_id__in=citizen_ids, key=key, superseded_at__isnull=True)
+    return {value.citizen_id: value.value for value in values}
 
 
 @dataclass(frozen=True)
 class LifeEventTag:
+    """A life event the person is in, with the facts behind it: what the tags pages and the export show."""
+
     code: str
     name: str
     basis: tuple[FactValue, ...]
@@ -187,35 +205,26 @@ class LifeEventTag:
         return sorted(value.pk for value in self.basis)
 
 
-def citizen_tags(
-    citizen: Citizen, *, on: datetime.date | None = None, facts: dict[str, Any] | None = None
-) -> list[LifeEventTag]:
-    """Life events the citizen's facts put them in, each with the facts (and their sources) behind
-    it, leaving out tags the citizen deleted unless the facts changed or consent was granted since.
-    `facts`, when the caller has already read them, saves reading them again."""
-    from services_portal.catalog.models import LifeEvent
-    from services_portal.eligibility.derived import stored_facts_behind
-    from services_portal.eligibility.engine import Status, expression_compile, expression_status
-
-    on = on or timezone.localdate()
-    records = fact_values_current(citizen)
-    facts = facts_with_derived(citizen_facts(citizen) if facts is None else facts, on=on)
+def tags_not_deleted(citizen: Citizen, tags: Sequence[LifeEventTag]) -> list[LifeEventTag]:
+    """The tags less those the citizen deleted, unless the facts behind one changed or consent was
+    granted since: a deleted tag is not derived again from the same facts without new consent."""
     suppressed = {s.life_event: s for s in TagSuppression.objects.filter(citizen=citizen)}
     last_grant = (
         ConsentEvent.objects.filter(citizen=citizen.consent_holder, granted=True).order_by("-created_at").first()
     )
-    tags = []
-    for event in LifeEvent.objects.all():
-        compiled = expression_compile(event.expression)
-        if expression_status(compiled, facts)[0] != Status.MET:
-            continue
-        keys = {stored for symbol in compiled.symbols for stored in stored_facts_behind(symbol)}
-        tag = LifeEventTag(event.code, event.name, tuple(records[key] for key in sorted(keys) if key in records))
-        hidden = suppressed.get(event.code)
+    kept = []
+    for tag in tags:
+        hidden = suppressed.get(tag.code)
         if hidden and hidden.basis == tag.basis_ids and not (last_grant and last_grant.created_at > hidden.created_at):
             continue
-        tags.append(tag)
-    return tags
+        kept.append(tag)
+    return kept
+
+
+def tags_shown(citizen: Citizen) -> list[LifeEventTag]:
+    """The life-event tags the citizen is shown, as the app that holds the life events works them
+    out (hooks.life_event_tags)."""
+    return [tag for tags in hooks.life_event_tags.collect(citizen) for tag in tags]
 
 
 def access_log_about(citizen: Citizen) -> QuerySet[AccessLogEntry]:
@@ -264,10 +273,12 @@ def citizen_of(user: User) -> Citizen:
 
 
 def department_names() -> dict[str, str]:
-    """Department codes (as facts record them) to their names in the active language."""
-    from services_portal.catalog.models import Department
-
-    return {department.code: department.name for department in Department.objects.all()}
+    """Department codes (as facts record them) to their names in the active language, from the app
+    that keeps the departments (hooks.department_names)."""
+    names: dict[str, str] = {}
+    for provided in hooks.department_names.collect():
+        names.update(provided)
+    return names
 
 
 def _iso(moment: datetime.datetime | None) -> str | None:
@@ -278,10 +289,9 @@ def citizen_export(citizen: Citizen) -> dict[str, Any]:
     """Everything the portal holds on the citizen, as JSON-ready data: the right of access (PIPL
     art. 45). Every fact value held, current or past, with its provenance, including sensitive ones
     the portal may not use without consent (marked `in_use: false`); the life-event tags and why;
-    the consent ledger; the access log about them; and what they did with services (the interactions
-    the recommender learns from). Labels are in the active language."""
-    from recommender.models import Interaction
-
+    the consent ledger; the access log about them; and the sections the apps above profiles hold
+    (hooks.export_sections: what they did with services, which the recommender learns from). Labels
+    are in the active language."""
     departments = department_names()
     in_use = fact_values_current(citizen)
 
@@ -316,7 +326,7 @@ def citizen_export(citizen: Citizen) -> dict[str, Any]:
         for record in fact_history(citizen).prefetch_related("error_reports")
     ]
     consents = ConsentEvent.objects.filter(citizen=citizen).select_related("notice").order_by("created_at", "id")
-    return {
+    export: dict[str, Any] = {
         "exported_at": _iso(timezone.now()),
         "citizen": {
             "name": citizen.name,
@@ -330,7 +340,7 @@ def citizen_export(citizen: Citizen) -> dict[str, Any]:
         "facts": facts,
         "tags": [
             {"code": tag.code, "name": tag.name, "facts": [provenance(record) for record in tag.basis]}
-            for tag in citizen_tags(citizen)
+            for tag in tags_shown(citizen)
         ],
         "tags_deleted": [
             {"life_event": hidden.life_event, "created_at": _iso(hidden.created_at)}
@@ -364,19 +374,10 @@ def citizen_export(citizen: Citizen) -> dict[str, Any]:
             }
             for entry in access_log_about(citizen)
         ],
-        "interactions": [
-            {
-                "service": interaction.service.code,
-                "service_name": interaction.service.name,
-                "kind": interaction.kind,
-                "kind_label": interaction.get_kind_display(),
-                "channel": interaction.channel,
-                "channel_label": interaction.get_channel_display(),
-                "occurred_at": _iso(interaction.occurred_at),
-            }
-            for interaction in Interaction.objects.filter(citizen=citizen).select_related("service")
-        ],
     }
+    for sections in hooks.export_sections.collect(citizen):
+        export.update(sections)
+    return export
 
 
 # -- identity: the phone a code may go to, and the devices signed in ---------------------------------

@@ -1,8 +1,7 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import path
 
-from profiles import views
-from profiles.identity import views as identity_views
+from profiles import identity_views, views
 
 app_name = "profiles"
 urlpatterns = [

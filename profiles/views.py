@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.paginator import Paginator
@@ -46,13 +47,13 @@ from profiles.forms import (
 from profiles.models import AccessChannel, Citizen, ConsentChannel, FactSource
 from profiles.permissions import allowed, permission_required
 from profiles.purposes import Purpose
+from profiles.requests import AuthenticatedHttpRequest
 from profiles.selectors import (
     access_log_about,
     access_log_search,
     citizen_export,
     citizen_of,
     citizen_signed_in,
-    citizen_tags,
     consent_given,
     consent_overview,
     department_names,
@@ -60,11 +61,12 @@ from profiles.selectors import (
     fact_values_current,
     personalisation_allowed,
     signed_in_devices,
+    tags_shown,
 )
 from profiles.services.access import access_log_search_audited
 from profiles.services.accounts import citizen_erase, citizen_register, login_name
 from profiles.services.consent import consent_grant, consent_withdraw, personalisation_set
-from profiles.services.facts import fact_error_report, facts_self_declare
+from profiles.services.facts import fact_error_report, fact_replaceable, facts_self_declare
 from profiles.services.passwords import (
     password_change,
     password_reset,
@@ -132,7 +134,7 @@ class LoginPage(LoginView):
     def get_default_redirect_url(self) -> str:
         return _signed_in_home(self.request.user)
 
-    def form_valid(self, form: LoginForm) -> HttpResponse:
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         """The right password signs in, unless the account is under the soft lock: then a code is
         texted and the code page finishes signing in (profiles/services/sign_in.py)."""
         user = form.get_user()
@@ -154,7 +156,7 @@ class LoginPage(LoginView):
             return response
         return super().form_valid(form)
 
-    def form_invalid(self, form: LoginForm) -> HttpResponse:
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_invalid(form)
         response.status_code = 429 if form.has_error(NON_FIELD_ERRORS, "sign_in_wait") else 400
         return response
@@ -222,7 +224,7 @@ def password_reset_confirm_page(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-def password_change_page(request: HttpRequest) -> HttpResponse:
+def password_change_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = PasswordChangeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -243,7 +245,7 @@ def password_change_page(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-def devices_page(request: HttpRequest) -> HttpResponse:
+def devices_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The browsers and apps signed in to the account, each with its own sign-out, and one for all others."""
     if request.method == "POST":
         if request.POST.get("action") == "sign_out_others":
@@ -266,7 +268,7 @@ def devices_page(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-def profile_page(request: HttpRequest) -> HttpResponse:
+def profile_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     citizen = citizen_of(request.user)
     departments = department_names()
     current = fact_values_current(citizen)
@@ -294,7 +296,7 @@ def _editable_facts(current: dict[str, Any], sensitive_allowed: bool) -> list:
         for key, fact in FACTS.items()
         if (sensitive_allowed or fact.sensitivity != Sensitivity.SENSITIVE)
         and not fact.identity
-        and not (key in current and current[key].source == FactSource.DEPARTMENT_FEED)
+        and fact_replaceable(current.get(key), by=FactSource.SELF_DECLARED)
     ]
 
 
@@ -314,7 +316,7 @@ def _report_form(key: str, data: Any = None) -> FactErrorReportForm:
 
 
 def _facts_page(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     citizen: Citizen,
     *,
     form: FactsForm | None = None,
@@ -354,7 +356,7 @@ def _facts_page(
 
 @never_cache
 @login_required
-def facts_edit_page(request: HttpRequest) -> HttpResponse:
+def facts_edit_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     citizen = citizen_of(request.user)
     if request.method != "POST":
         return _facts_page(request, citizen)
@@ -375,7 +377,7 @@ def facts_edit_page(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 @require_POST
-def fact_error_report_page(request: HttpRequest) -> HttpResponse:
+def fact_error_report_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     citizen = citizen_of(request.user)
     record = fact_values_current(citizen).get(request.POST.get("key", ""))
     if record is None:
@@ -399,7 +401,7 @@ def fact_error_report_page(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-def tags_page(request: HttpRequest) -> HttpResponse:
+def tags_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     citizen = citizen_of(request.user)
     if request.method == "POST":
         life_event = request.POST.get("life_event", "")
@@ -411,13 +413,13 @@ def tags_page(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("The tag is removed."))
         return redirect("profiles:tags")
     departments = department_names()
-    tags = [(tag, [fact_row(record, departments) for record in tag.basis]) for tag in citizen_tags(citizen)]
+    tags = [(tag, [fact_row(record, departments) for record in tag.basis]) for tag in tags_shown(citizen)]
     return render(request, "profiles/tags.html", {"tags": tags})
 
 
 @never_cache
 @login_required
-def consents_page(request: HttpRequest) -> HttpResponse:
+def consents_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     citizen = citizen_of(request.user)
     if request.method == "POST":
         purpose = request.POST.get("purpose", "")
@@ -439,7 +441,7 @@ def consents_page(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 @require_POST
-def personalisation_page(request: HttpRequest) -> HttpResponse:
+def personalisation_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     citizen = citizen_of(request.user)
     personalisation_set(citizen=citizen, enabled=request.POST.get("personalisation") == "on")
     return HttpResponseRedirect(_safe_next(request, reverse("profiles:profile")))
@@ -451,7 +453,7 @@ def _access_entries(entries: Any) -> list[dict[str, Any]]:
 
 @never_cache
 @login_required
-def access_log_page(request: HttpRequest) -> HttpResponse:
+def access_log_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     citizen = citizen_of(request.user)
     paginator = Paginator(access_log_about(citizen), request.display.page_size(ACCESS_LOG_PAGE_SIZE))
     page = paginator.get_page(request.GET.get("page"))
@@ -460,7 +462,7 @@ def access_log_page(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-def export_page(request: HttpRequest) -> HttpResponse:
+def export_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     citizen = citizen_of(request.user)
     export = citizen_export(citizen)
     held_not_used = any(fact["current"] and not fact["in_use"] for fact in export["facts"])
@@ -469,7 +471,7 @@ def export_page(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-def export_json(request: HttpRequest) -> HttpResponse:
+def export_json(request: AuthenticatedHttpRequest) -> HttpResponse:
     citizen = citizen_of(request.user)
     body = json.dumps(citizen_export(citizen), ensure_ascii=False, indent=2)
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
@@ -481,7 +483,7 @@ def export_json(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-def close_page(request: HttpRequest) -> HttpResponse:
+def close_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     citizen = citizen_of(request.user)
     form = CloseAccountForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -494,7 +496,7 @@ def close_page(request: HttpRequest) -> HttpResponse:
 # -- the auditor's search ----------------------------------------------------------------------------
 
 
-def _audited_search(request: HttpRequest, channel: AccessChannel) -> tuple[AccessLogSearchForm, Any]:
+def _audited_search(request: AuthenticatedHttpRequest, channel: AccessChannel) -> tuple[AccessLogSearchForm, Any]:
     """The search the form posted (none: the latest entries), and its entries (None when the search
     has errors). Posted, so that a resident ID number never lands in a URL, a server log or the
     browser's history. Reading the log about one person is itself a read of their data, and is logged."""
@@ -512,14 +514,14 @@ def _audited_search(request: HttpRequest, channel: AccessChannel) -> tuple[Acces
 
 @never_cache
 @permission_required("access_log.search")
-def audit_home(request: HttpRequest) -> HttpResponse:
+def audit_home(request: AuthenticatedHttpRequest) -> HttpResponse:
     return redirect("profiles:audit_access_log")
 
 
 @never_cache
 @permission_required("access_log.search")
 @require_http_methods(["GET", "POST"])
-def audit_access_log_page(request: HttpRequest) -> HttpResponse:
+def audit_access_log_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     form, entries = _audited_search(request, AccessChannel.PAGE)
     page = None
     if entries is not None:
@@ -543,7 +545,7 @@ def _csv_cell(value: Any) -> str:
 @never_cache
 @permission_required("access_log.search")
 @require_POST
-def audit_access_log_csv(request: HttpRequest) -> HttpResponse:
+def audit_access_log_csv(request: AuthenticatedHttpRequest) -> HttpResponse:
     form, entries = _audited_search(request, AccessChannel.EXPORT)
     if entries is None:
         context = {"form": form, "entries": [], "filtered": True}

@@ -25,7 +25,7 @@ def _region_choices() -> list[Any]:
 
 def fact_field(fact: FactDefinition) -> forms.Field:
     """A form field for a fact. Values are checked by the registry, so every field is a plain text or choice."""
-    common = {"label": fact.question, "help_text": fact.hint, "required": False}
+    common: dict[str, Any] = {"label": fact.question, "help_text": fact.hint, "required": False}
     if fact.type == FactType.BOOLEAN:
         return forms.ChoiceField(
             choices=[("true", _("Yes")), ("false", _("No")), NOT_SURE], widget=forms.RadioSelect, **common

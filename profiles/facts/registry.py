@@ -58,7 +58,7 @@ EARLIEST_DATE = datetime.date(1900, 1, 1)
 class FactValueError(ValueError):
     """A value that the registry refuses; the message is in the active language."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str | Promise) -> None:
         super().__init__(str(message))
         self.code = code
         self.message = str(message)
@@ -571,10 +571,6 @@ TOPICS: dict[str, Promise] = {
     "money": _("Income and housing"),
     "health": _("Health"),
 }
-
-
-def fact_get(key: str) -> FactDefinition | None:
-    return FACTS.get(key)
 
 
 # The facts that only prove who a person is, and those the portal may use for anything else.

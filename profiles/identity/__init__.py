@@ -23,7 +23,8 @@ three methods; `citizen` is always the signed-in account's own (unbound) record:
         PortalError (with a "code" field error for a wrong code) otherwise.
 
 A province plugs its unified identity platform (统一身份认证) in by adding such a class to the setting:
-no other code changes. The two shipped: `DepartmentPhoneCode` (a code to the mobile number a department
+no other code changes. The two shipped, in `profiles/services/proofs.py` (they issue and redeem one-time
+codes, so they stand with the services): `DepartmentPhoneCode` (a code to the mobile number a department
 delivered for the person, when the name matches) and `CounterActivationCode` (a code counter staff print
 after checking the ID card in person).
 """

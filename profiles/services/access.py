@@ -6,17 +6,16 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from profiles.facts import FACTS, Sensitivity
 from profiles.models import AccessChannel, AccessLogEntry, AccessPurpose, Citizen, FactValue, User
-from profiles.permissions import allowed, in_scope, purpose_allowed
+from profiles.permissions import allowed, purpose_allowed, scope_prefix
 from profiles.purposes import Purpose
 from profiles.resident_id import resident_id_clean, resident_id_hash
-from profiles.selectors import access_log_search, consent_given, fact_values_current
+from profiles.selectors import access_log_search, consent_in_force, fact_values_current
 from services_portal.core.errors import PortalError
 
 # What a staff member sees of a person besides their facts.
@@ -58,7 +57,8 @@ def access_record(
     channel: AccessChannel | str,
     request_id: str = "",
 ) -> AccessLogEntry:
-    """Log one read of `subject`'s data. Refused unless `purpose` is one the actor's role may give."""
+    """Write one row of the access log. Refused unless `purpose` is one the actor's role may give.
+    Staff reads go through `citizen_read_for`, which checks who may be read before writing it."""
     _purpose_check(purpose, actor)
     return AccessLogEntry.objects.create(
         actor=actor,
@@ -71,31 +71,14 @@ def access_record(
     )
 
 
-def _citizen_in_scope(user: User, candidates: QuerySet[Citizen]) -> Citizen:
-    """The one person `candidates` names, if the staff member may read them; 404 otherwise."""
-    if not allowed(user, "citizen.read"):
-        raise Http404
-    citizen = candidates.filter(erased_at__isnull=True).first()
-    if citizen is None or not in_scope(user, citizen.region_code):
-        raise Http404
-    return citizen
-
-
-@transaction.atomic
-def citizen_read_for(
-    *,
-    user: User,
-    citizen_id: int,
-    purpose: str,
-    fields: Iterable[str],
-    channel: AccessChannel | str,
-    request_id: str = "",
-) -> Citizen:
-    """A staff member opens a person's record: allowed by role, within their region, with a purpose,
-    and logged. Out of scope answers 404, so that staff cannot learn who exists elsewhere."""
-    citizen = _citizen_in_scope(user, Citizen.objects.filter(pk=citizen_id))
-    access_record(actor=user, subject=citizen, fields=fields, purpose=purpose, channel=channel, request_id=request_id)
-    return citizen
+def citizens_in_scope(user: User, *, action: str = "citizen.read") -> QuerySet[Citizen]:
+    """The live people a staff member may reach for `action` (profiles.permissions.POLICY): those
+    registered within their region; nobody for a role without it."""
+    prefix = scope_prefix(user) if allowed(user, action) else None
+    if prefix is None:
+        return Citizen.objects.none()
+    people = Citizen.objects.filter(erased_at__isnull=True)
+    return people.filter(region_code__startswith=prefix) if prefix else people
 
 
 @dataclass(frozen=True)
@@ -106,44 +89,59 @@ class CitizenRecord:
     facts: dict[str, FactValue]
 
 
-@transaction.atomic
-def citizen_record_read(
-    *,
+def citizen_read_for(
     user: User,
+    *,
     purpose: str,
     channel: AccessChannel | str,
     citizen_id: int | None = None,
     resident_id: str = "",
-    facts: Collection[str] = (),
+    citizen: Citizen | None = None,
+    action: str = "citizen.read",
+    fields: Iterable[str] = IDENTITY_FIELDS,
+    facts: Collection[str] | None = None,
     request_id: str = "",
 ) -> CitizenRecord:
-    """A staff member reads a person's record, found by id or by resident ID number: allowed by role,
-    within their region, with a purpose, and logged with the fields shown. Only the facts named in
-    `facts` when any are named. A sensitive fact is shown only while the person's consent to hold
-    sensitive facts stands; naming one without it is refused. A refused read logs nothing."""
+    """A staff member reads a person's data: the one way such a read is made, checked and logged.
+
+    The person is found by `citizen_id` or `resident_id` among those the staff member may reach for
+    `action` (`citizens_in_scope`): anyone else is "not found" (404), so that staff cannot learn who
+    exists elsewhere. Or the caller passes `citizen`, reached through a record its own scoped selector
+    admitted (a case, an outreach task, a page of the administration).
+
+    Refused unless the staff member's role may give `purpose`. What is read: `fields` (by default who
+    the person is) and, unless `facts` is None, their current facts: all of them, or only those named
+    in `facts` when any are. A sensitive fact is shown only while the person's consent to hold sensitive
+    facts stands; naming one without it is refused. Logged with every field shown; a refused read logs
+    nothing."""
     _purpose_check(purpose, user)
-    unknown = sorted(set(facts) - set(FACTS))
+    named = set(facts or ())
+    unknown = sorted(named - set(FACTS))
     if unknown:
         message = _("%(keys)s: not a fact the portal knows.") % {"keys": ", ".join(unknown)}
         raise PortalError("unknown_fact", message, fields={"fields": [message]})
-    if resident_id:
-        candidates = Citizen.objects.filter(resident_id_hash=resident_id_hash(resident_id_clean(resident_id)))
-    else:
-        candidates = Citizen.objects.filter(pk=citizen_id)
-    citizen = _citizen_in_scope(user, candidates)
-    sensitive = sorted(key for key in facts if FACTS[key].sensitivity == Sensitivity.SENSITIVE)
-    if sensitive and not consent_given(citizen.consent_holder, Purpose.SENSITIVE_FACTS):
+    if citizen is None:
+        people = citizens_in_scope(user, action=action).select_related("guardian")
+        if resident_id:
+            people = people.filter(resident_id_hash=resident_id_hash(resident_id_clean(resident_id)))
+        else:
+            people = people.filter(pk=citizen_id) if citizen_id is not None else people.none()
+        citizen = people.first()
+        if citizen is None:
+            raise Http404
+    sensitive = sorted(key for key in facts or () if FACTS[key].sensitivity == Sensitivity.SENSITIVE)
+    if sensitive and citizen.pk not in consent_in_force([citizen], Purpose.SENSITIVE_FACTS):
         message = _("This person has not consented to their sensitive facts being held: %(keys)s.") % {
             "keys": ", ".join(str(FACTS[key].label) for key in sensitive)
         }
         raise SensitiveConsentRequired("sensitive_consent_required", message, fields={"fields": [message]})
-    shown = fact_values_current(citizen)
-    if facts:
-        shown = {key: value for key, value in shown.items() if key in facts}
+    shown = {} if facts is None else fact_values_current(citizen)
+    if named:
+        shown = {key: value for key, value in shown.items() if key in named}
     access_record(
         actor=user,
         subject=citizen,
-        fields=[*IDENTITY_FIELDS, *shown],
+        fields=[*fields, *shown],
         purpose=purpose,
         channel=channel,
         request_id=request_id,
@@ -162,9 +160,9 @@ def access_log_search_audited(
     """An auditor's search of the access log. Searching what was read about one person is itself a
     read of their data: it is logged with the purpose audit before the entries are answered."""
     if subject is not None:
-        access_record(
-            actor=user,
-            subject=subject,
+        citizen_read_for(
+            user,
+            citizen=subject,
             fields=["access_log"],
             purpose=AccessPurpose.AUDIT,
             channel=channel,

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
-from decimal import Decimal
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import transaction
@@ -12,27 +11,28 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from profiles.facts import FACTS, FactsInvalid, FactValueError, Sensitivity, facts_clean
+from profiles.facts.codec import fact_encode
 from profiles.models import Citizen, FactErrorReport, FactSource, FactValue, User
 from profiles.purposes import Purpose
 from profiles.selectors import consent_given
 from services_portal.core.errors import PortalError
 
 
-def fact_encode(value: Any) -> Any:
-    """A clean fact value as JSON: dates as ISO text, money as text (no float rounding)."""
-    if isinstance(value, (datetime.date, Decimal)):
-        return value.isoformat() if isinstance(value, datetime.date) else str(value)
-    if isinstance(value, list):
-        return [fact_encode(item) for item in value]
-    return value
-
-
-def fact_decode(key: str, value: Any) -> Any:
-    return FACTS[key].parse(value, today=datetime.date.max)
-
-
 def _refuse(key: str, code: str, message: str) -> PortalError:
     return PortalError(code, message, fields={key: [message]})
+
+
+def fact_replaceable(current: FactValue | None, *, by: FactSource | str) -> bool:
+    """Whether a value from source `by` may replace `current`, the person's current value of a fact:
+    a value a government department delivered is replaced only by a department's, never by what the
+    person states or tells the counter (they report the error instead: fact_error_report). The forms
+    leave such facts out; fact_record and facts_self_declare refuse them."""
+    return current is None or current.source != FactSource.DEPARTMENT_FEED or by == FactSource.DEPARTMENT_FEED
+
+
+def _department_values_refused(keys: Iterable[str]) -> PortalError:
+    message = _("This value comes from a government department. If it is wrong, report the error.")
+    return PortalError("department_value", message, fields={key: [message] for key in sorted(keys)})
 
 
 def _check_consent(citizen: Citizen, key: str, source: str) -> None:
@@ -72,6 +72,9 @@ def fact_record(
         clean = fact.parse(value, today=timezone.localdate())
     except FactValueError as error:
         raise _refuse(key, error.code, error.message) from None
+    current = FactValue.objects.select_for_update().filter(citizen=citizen, key=key, superseded_at__isnull=True)
+    if not all(fact_replaceable(held, by=source) for held in current):
+        raise _department_values_refused([key])
     if fact.identity and source != FactSource.DEPARTMENT_FEED:
         raise _refuse(
             key,
@@ -85,7 +88,6 @@ def fact_record(
         )
     _check_consent(citizen, key, source)
     now = timezone.now()
-    current = FactValue.objects.select_for_update().filter(citizen=citizen, key=key, superseded_at__isnull=True)
     current.update(superseded_at=now)
     record = FactValue.objects.create(
         citizen=citizen,
@@ -112,14 +114,10 @@ def facts_self_declare(*, citizen: Citizen, values: Mapping[str, Any]) -> list[F
         clean = facts_clean(values, today=timezone.localdate())
     except FactsInvalid as error:
         raise error.portal_error(_("Some answers need correcting.")) from None
-    from_department = set(
-        FactValue.objects.filter(
-            citizen=citizen, key__in=clean, superseded_at__isnull=True, source=FactSource.DEPARTMENT_FEED
-        ).values_list("key", flat=True)
-    )
-    if from_department:
-        message = _("This value comes from a government department. If it is wrong, report the error.")
-        raise PortalError("department_value", message, fields={key: [message] for key in sorted(from_department)})
+    held = FactValue.objects.filter(citizen=citizen, key__in=clean, superseded_at__isnull=True)
+    refused = {record.key for record in held if not fact_replaceable(record, by=FactSource.SELF_DECLARED)}
+    if refused:
+        raise _department_values_refused(refused)
     cleared = [key for key, value in values.items() if key in FACTS and key not in clean]
     FactValue.objects.filter(
         citizen=citizen, key__in=cleared, superseded_at__isnull=True, source=FactSource.SELF_DECLARED

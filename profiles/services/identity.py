@@ -16,14 +16,13 @@ from django.utils.translation import gettext as _
 from profiles import hooks
 from profiles.facts import FACTS, Sensitivity
 from profiles.identity import Proof, Started, proof_backend, proof_backends
-from profiles.identity.backends import IdentityTaken
+from profiles.services.proofs import IdentityTaken
 from profiles.models import (
     AccessChannel,
     AccessPurpose,
     Citizen,
     CodePurpose,
     ConsentChannel,
-    ConsentEvent,
     FactSource,
     FactValue,
     OneTimeCode,
@@ -32,8 +31,8 @@ from profiles.models import (
 from profiles.permissions import allowed, in_scope
 from profiles.purposes import Purpose
 from profiles.resident_id import resident_id_clean, resident_id_hash, resident_id_mask
-from profiles.selectors import consent_given
-from profiles.services.access import access_record
+from profiles.selectors import consent_events_latest, consent_given
+from profiles.services.access import citizen_read_for
 from profiles.services.accounts import citizen_erase
 from profiles.services.codes import code_issue
 from profiles.services.consent import consent_grant, consent_withdraw
@@ -169,12 +168,9 @@ def _username_set(user: User, digest: str) -> None:
 def _consents_replay(*, source: Citizen, target: Citizen) -> None:
     """Each consent the account's owner decided, as new rows on the person's record where it stands
     otherwise there: the ledger is append-only, so nothing is moved or changed."""
-    latest: dict[str, ConsentEvent] = {}
-    for event in ConsentEvent.objects.filter(citizen__in=[source, target]).order_by("created_at", "id"):
-        latest[f"{event.citizen_id}:{event.purpose}"] = event
+    decisions, standings = consent_events_latest(source), consent_events_latest(target)
     for purpose in Purpose:
-        decided = latest.get(f"{source.pk}:{purpose}")
-        standing = latest.get(f"{target.pk}:{purpose}")
+        decided, standing = decisions.get(purpose), standings.get(purpose)
         if decided is None or (standing is not None and standing.granted == decided.granted):
             continue
         change = consent_grant if decided.granted else consent_withdraw
@@ -265,9 +261,9 @@ def activation_code_issue(
             _("This person already has a verified account. If they forgot the password, they can reset it."),
         )
     code, plain = code_issue(purpose=CodePurpose.COUNTER_ACTIVATION, citizen=citizen, issued_by=staff)
-    access_record(
-        actor=staff,
-        subject=citizen,
+    citizen_read_for(
+        staff,
+        citizen=citizen,
         fields=["activation_code"],
         purpose=purpose,
         channel=AccessChannel.PAGE,

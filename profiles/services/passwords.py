@@ -81,7 +81,9 @@ def password_reset_code_send(*, resident_id: str) -> None:
     same (nothing) whether or not it sent, even when codes were asked for too often, so that the
     answer tells nobody whether the number has an account."""
     citizen = _account_for(resident_id)
-    phone = citizen_verified_phone(citizen) if citizen is not None else ""
+    if citizen is None:
+        return
+    phone = citizen_verified_phone(citizen)
     if not phone:
         return
     try:
@@ -100,7 +102,7 @@ def password_reset(*, resident_id: str, code: str, new_password: str) -> User:
     # number has an account
     _strong_enough(new_password, None, field="new_password")
     citizen = _account_for(resident_id)
-    if citizen is None:
+    if citizen is None or citizen.user is None:  # `_account_for` finds only citizens with an account
         # the very refusal `code_redeem` gives for an account with no live code
         message = _("This code is not valid. Ask for a new one.")
         raise PortalError("code_invalid", message, fields={"code": [message]})

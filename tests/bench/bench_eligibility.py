@@ -1,7 +1,8 @@
-"""Benchmark: the whole catalog evaluated for 100,000 generated people, and the screener's latency.
+"""Benchmark: the whole catalog evaluated for generated people, and the screener's latency.
 
-Prints figures; asserts nothing. Run with `make bench` (or `python tests/bench/bench_eligibility.py
---people 100000 --screener-requests 500`). It uses its own SQLite file, never the portal's database.
+Prints figures; asserts nothing. `make bench` runs it small; at province scale:
+`python tests/bench/bench_eligibility.py --people 100000 --screener-requests 500`.
+It uses its own SQLite file, never the portal's database.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+
+from tests.bench.common import arguments_parse  # noqa: E402 - needs ROOT on the path
 
 
 def setup_django(database: Path) -> None:
@@ -68,9 +71,9 @@ def person(rng: random.Random, counties: list[str], today: datetime.date) -> dic
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--people", type=int, default=100_000)
-    parser.add_argument("--screener-requests", type=int, default=500)
-    args = parser.parse_args()
+    parser.add_argument("--people", type=int, default=10_000)
+    parser.add_argument("--screener-requests", type=int, default=200)
+    args = arguments_parse(parser)
 
     with tempfile.TemporaryDirectory() as folder:
         setup_django(Path(folder) / "bench.sqlite3")

@@ -1,10 +1,12 @@
-"""Benchmark: a department delivers 100,000 fact rows through the real API into PostgreSQL.
+"""Benchmark: a department delivers fact rows through the real API into PostgreSQL.
 
-Prints rows per second and peak memory; asserts nothing. Needs PostgreSQL:
+Prints rows per second and peak memory; asserts nothing. `make bench` runs it small; at scale:
 
-    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench python tests/bench/bench_feed_ingest.py
+    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench \\
+        python tests/bench/bench_feed_ingest.py --rows 100000
 
-The database named there is created if missing and emptied first: never point it at a real one.
+The database named there is created if missing and emptied first: never point it at a real one. Without
+BENCH_DATABASE_URL it runs on a throwaway SQLite file: SQLite's figures, not PostgreSQL's.
 """
 
 from __future__ import annotations
@@ -21,14 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from tests.bench.common import arguments_parse, database_url  # noqa: E402 - needs ROOT on the path
+
 
 def setup(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as connection:
-        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            connection.execute(f'CREATE DATABASE "{name}"')
     os.environ["DATABASE_URL"] = url
     os.environ.pop("REDIS_URL", None)  # detection runs eagerly in this process, as part of the batch
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "services_portal.settings")
@@ -97,10 +95,9 @@ def rows_for(numbers: list[str], count: int, seed: int) -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rows", type=int, default=100_000)
-    args = parser.parse_args()
-    url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal_bench")
-    setup(url)
+    parser.add_argument("--rows", type=int, default=20_000)
+    args = arguments_parse(parser)
+    setup(database_url())
 
     from knox.models import AuthToken
     from rest_framework.test import APIClient

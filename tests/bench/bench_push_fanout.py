@@ -1,5 +1,5 @@
-"""Benchmark: a new service published for a group of 100,000 people, pushed through the outbox by real
-Celery workers (Redis broker) into PostgreSQL, with 1 and then 2 workers.
+"""Benchmark: a new service published for a group of people, pushed through the outbox by real Celery
+workers (Redis broker) into PostgreSQL, with 1 and then 2 workers.
 
 Simulates the population (reuse it with --reuse), gives everyone a phone, an account to those who used
 the web or the app lately, and the personalisation consent, and adds a life event everyone is in
@@ -9,13 +9,13 @@ in the publishing transaction) and waits until the queue is empty and no deliver
 
 Prints pushes written and messages delivered (inbox rows, live nudges, text messages to the file
 backend, outreach tasks) per second, the time until the last one was delivered, and each worker's peak
-memory; asserts nothing.
+memory; asserts nothing. `make bench` runs it small; at province scale:
 
-    python tests/bench/bench_push_fanout.py --people 100000
+    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench_push BENCH_REDIS_URL=redis://127.0.0.1:6379/3 \\
+        python tests/bench/bench_push_fanout.py --people 100000
 
-BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/portal_bench_push) is created if missing
-and, unless --reuse is given, emptied first; BENCH_REDIS_URL (default redis://127.0.0.1:6379/3) is
-flushed before each run: never point them at real ones.
+Needs both, and skips without them: BENCH_DATABASE_URL, a PostgreSQL database created if missing and, unless
+--reuse is given, emptied first; BENCH_REDIS_URL, flushed before each run. Never name real ones.
 """
 
 from __future__ import annotations
@@ -34,19 +34,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal_bench_push")
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
+from tests.bench.common import arguments_parse, database_url, redis_url  # noqa: E402 - needs ROOT on the path
+
 SMS_DIRECTORY = Path(tempfile.gettempdir()) / "portal-bench-push-sms"
 NEW_SERVICE = "bench-new-service-for-adults"
 
 
 def environment() -> dict[str, str]:
-    """What the workers and this process share: the bench database and broker, no quiet hours (the
-    bench may run at night), a daily limit no one reaches, text messages to a file."""
+    """What the workers and this process share: the bench database and broker (main() sets them), no quiet
+    hours (the bench may run at night), a daily limit no one reaches, text messages to a file."""
     return {
         **os.environ,
-        "DATABASE_URL": DATABASE_URL,
-        "REDIS_URL": REDIS_URL,
         "DJANGO_SETTINGS_MODULE": "services_portal.settings",
         "OPENBLAS_NUM_THREADS": "1",
         "PUSH_QUIET_HOURS": "off",
@@ -57,12 +55,6 @@ def environment() -> dict[str, str]:
 
 
 def setup(*, reuse: bool) -> None:
-    import psycopg
-
-    name = DATABASE_URL.rsplit("/", 1)[1]
-    with psycopg.connect(DATABASE_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as connection:
-        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            connection.execute(f'CREATE DATABASE "{name}"')
     os.environ.update(environment())
     import django
 
@@ -143,7 +135,7 @@ def outbox_empty() -> None:
     from services_portal.catalog.models import ServiceItem
 
     ServiceItem.objects.filter(code=NEW_SERVICE).delete()
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()
     for path in SMS_DIRECTORY.glob("*.jsonl"):
         path.unlink()
 
@@ -222,7 +214,7 @@ def busy() -> bool:
 
     from services_portal.notifications.models import Delivery, DeliveryState, Fanout, Push
 
-    broker = redis.Redis.from_url(REDIS_URL)
+    broker = redis.Redis.from_url(os.environ["REDIS_URL"])
     queued = broker.llen("celery") + broker.hlen("unacked")
     open_rows = Delivery.objects.filter(
         state__in=[DeliveryState.PENDING, DeliveryState.SENDING, DeliveryState.TEMPORARY_FAILURE]
@@ -267,10 +259,12 @@ def run(workers: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--people", type=int, default=100_000)
+    parser.add_argument("--people", type=int, default=2_000)
     parser.add_argument("--reuse", action="store_true", help="Keep the population already in the database.")
     parser.add_argument("--workers", default="1,2", help="Worker counts to run, in order.")
-    arguments = parser.parse_args()
+    arguments = arguments_parse(parser)
+    os.environ["REDIS_URL"] = redis_url()
+    os.environ["DATABASE_URL"] = database_url(postgres_only=True)
     setup(reuse=arguments.reuse)
     if not arguments.reuse:
         population(arguments.people)

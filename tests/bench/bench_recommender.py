@@ -1,15 +1,15 @@
-"""Benchmark: the recommender at province scale, on PostgreSQL.
+"""Benchmark: the recommender, on PostgreSQL.
 
 Simulates a population (or reuses one), trains implicit's ALS and LightFM through the real training
 service, batch-scores everyone in chunks as a Celery worker would, and calls the "for you" API as
 signed-in citizens. Prints training times, people scored per second, API latency p50/p95 and peak
-memory; asserts nothing.
+memory; asserts nothing. `make bench` runs it small; at province scale:
 
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench_rec \\
         python tests/bench/bench_recommender.py --people 100000
 
 The database named there is created if missing and, unless --reuse is given, emptied first: never
-point it at a real one.
+point it at a real one. Without BENCH_DATABASE_URL it runs on a throwaway SQLite file.
 """
 
 from __future__ import annotations
@@ -26,15 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from tests.bench.common import arguments_parse, database_url  # noqa: E402 - needs ROOT on the path
+
 
 def setup(url: str, *, reuse: bool) -> None:
-    if url.startswith("postgres"):
-        import psycopg
-
-        name = url.rsplit("/", 1)[1]
-        with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as connection:
-            if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-                connection.execute(f'CREATE DATABASE "{name}"')
     os.environ["DATABASE_URL"] = url
     os.environ.pop("REDIS_URL", None)  # tasks run eagerly in this process: one worker's view
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "services_portal.settings")
@@ -129,17 +124,18 @@ def api_latency(requests: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--people", type=int, default=100_000)
+    parser.add_argument("--people", type=int, default=5_000)
     parser.add_argument("--chunk", type=int, default=2000)
-    parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--requests", type=int, default=100)
     parser.add_argument(
         "--reuse", action="store_true", help="Keep the population (and the model) already in the database."
     )
     parser.add_argument("--steps", default="train,score,api", help="Which of train, score, api to run.")
-    arguments = parser.parse_args()
+    arguments = arguments_parse(parser)
+    if arguments.reuse and not os.environ.get("BENCH_DATABASE_URL"):
+        parser.error("--reuse needs the database of an earlier run: BENCH_DATABASE_URL")
     steps = set(arguments.steps.split(","))
-    url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal_bench_rec")
-    setup(url, reuse=arguments.reuse)
+    setup(database_url(), reuse=arguments.reuse)
     if not arguments.reuse:
         simulate(arguments.people)
     if "train" in steps:

@@ -1,10 +1,11 @@
-"""Benchmark: the population simulator filling the configured database.
+"""Benchmark: the population simulator filling a database.
 
 Prints people per second, rows written and peak memory; asserts nothing. It adds to the database named by
-DATABASE_URL (migrating it and importing the catalog when it has none), so point it at a scratch one:
+BENCH_DATABASE_URL (migrating it and importing the catalog when it has none), so name a scratch one; without
+it, a throwaway SQLite file. `make bench` runs it small; at province scale:
 
-    DATABASE_URL=sqlite:////tmp/sim.sqlite3 python tests/bench/bench_simulate.py --people 100000
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_sim python tests/bench/bench_simulate.py --people 100000
+    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_sim \\
+        python tests/bench/bench_simulate.py --people 100000
 """
 
 from __future__ import annotations
@@ -19,8 +20,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from tests.bench.common import arguments_parse, database_url  # noqa: E402 - needs ROOT on the path
+
 
 def setup() -> None:
+    os.environ["DATABASE_URL"] = database_url()
     os.environ.pop("REDIS_URL", None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "services_portal.settings")
     import django
@@ -40,10 +44,10 @@ def setup() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--people", type=int, default=100_000)
+    parser.add_argument("--people", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=None, help="default: the simulator's own")
     parser.add_argument("--days", type=int, default=180)
-    args = parser.parse_args()
+    args = arguments_parse(parser)
     setup()
 
     from django.db import connection

@@ -18,7 +18,7 @@ ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 429: ErrorSerializer}
 
 class MethodOutput(serializers.Serializer):
     method = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field, not Field.label
     available = serializers.BooleanField()
     detail = serializers.CharField(help_text="What to know before starting, such as the masked phone a code goes to.")
     takes_code = serializers.BooleanField()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from profiles.forms import errors_from
+from profiles.requests import AuthenticatedHttpRequest
 from profiles.selectors import citizen_of
 from profiles.services.identity import identity_begin, identity_complete, identity_methods
 from services_portal.core.errors import PortalError
@@ -34,7 +35,7 @@ class CodeForm(forms.Form):
 @login_required
 @require_http_methods(["GET", "POST"])
 @throttle_scope("code_send")
-def verify_page(request: HttpRequest) -> HttpResponse:
+def verify_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     citizen = citizen_of(request.user)
     started: dict[str, str] = {}
     code_form = None
