@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from profiles.display import fact_value_display, field_label
 from profiles.models import AccessChannel
 from profiles.permissions import Allowed
+from profiles.requests import AuthenticatedRequest
 from profiles.selectors import citizen_of, department_names
 from services_portal.casework.models import (
     ApprovalReason,
@@ -56,10 +57,10 @@ class CaseEvidenceOutput(serializers.Serializer):
     """A stored fact that made a criterion met, as it was when the case was opened."""
 
     fact = serializers.CharField()
-    label = serializers.SerializerMethodField()
+    label = serializers.SerializerMethodField()  # type: ignore[assignment]  # a declared field, not Field.label
     value = serializers.JSONField()
     value_display = serializers.SerializerMethodField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a declared field, not Field.source
     department = serializers.CharField()
     department_name = serializers.SerializerMethodField()
     observed_at = serializers.DateTimeField()
@@ -77,7 +78,7 @@ class CaseEvidenceOutput(serializers.Serializer):
 
 class CaseCriterionOutput(serializers.Serializer):
     key = serializers.CharField()
-    label = serializers.SerializerMethodField()
+    label = serializers.SerializerMethodField()  # type: ignore[assignment]  # a declared field, not Field.label
 
     def get_label(self, item: dict) -> str:
         return item.get(f"label_{active_suffix()}") or item.get("label_zh", "")
@@ -151,7 +152,7 @@ class MyCaseOutput(serializers.Serializer):
     decided_at = serializers.DateTimeField(allow_null=True)
 
     def get_can_object(self, case: Case) -> bool:
-        return case.state in (CaseState.APPROVED, CaseState.REJECTED)
+        return case.open_to_objection
 
 
 class MyCaseDetailOutput(MyCaseOutput):
@@ -193,6 +194,7 @@ class CaseQueueInput(serializers.Serializer):
 
 class CaseworkApi(APIView):
     permission_classes = [Allowed.to("casework.decide")]
+    request: AuthenticatedRequest
 
 
 class CaseQueueApi(CaseworkApi, ListAPIView):
@@ -223,12 +225,13 @@ class CaseDetailApi(CaseworkApi):
 
 
 class CaseDecisionInput(serializers.Serializer):
-    reason_code = serializers.CharField(max_length=40)
+    # A code, not text: the pattern keeps the schema honest (a bare CharField would trim "\x85" to blank).
+    reason_code = serializers.RegexField(r"^[a-z_]+$", max_length=40)
     text = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
     version = serializers.IntegerField(min_value=1, help_text="The case version you decided on")
 
 
-DECISION_SCHEMA = {
+DECISION_SCHEMA: dict[str, Any] = {
     "tags": ["casework"],
     "request": CaseDecisionInput,
     "responses": {200: CaseSummaryOutput, 409: ErrorSerializer, **ERRORS},
@@ -266,6 +269,7 @@ class MyCaseListApi(ListAPIView):
 
     permission_classes = [Allowed.to("self.manage")]
     serializer_class = MyCaseOutput
+    request: AuthenticatedRequest
 
     @extend_schema(tags=["me"])
     def get(self, request, *args, **kwargs):

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.validators import RegexValidator
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import force_instance, is_serializer
+from drf_spectacular.utils import Direction
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.fields import CharField, SlugField
 from rest_framework.permissions import AllowAny, IsAuthenticatedOrReadOnly
@@ -55,7 +57,7 @@ HEADERS = {
 
 
 class PortalAutoSchema(AutoSchema):
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(self, direction: Direction = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         for code in self.error_codes():
             if code not in responses:
@@ -89,6 +91,10 @@ class PortalAutoSchema(AutoSchema):
         if isinstance(field, SlugField) and not field.allow_unicode:
             schema["pattern"] = SLUG
             return schema
+        # a validator's `regex` is compiled by then; the stubs also admit the str a subclass may declare
+        own = next((v.regex.pattern for v in field.validators if isinstance(v, RegexValidator)), None)  # type: ignore[union-attr]
+        if own is not None:
+            schema["pattern"] = own  # drf-spectacular would add it only after this, and only if no pattern was set
         if "pattern" in schema:
             if schema["pattern"].endswith("$") and not schema["pattern"].endswith("\\$"):
                 schema["pattern"] = schema["pattern"][:-1] + r"(?!\n)$"
