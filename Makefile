@@ -45,9 +45,19 @@ test: compilemessages
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
+# Every benchmark in tests/bench, each printing its figures, at sizes a laptop runs in a few minutes.
+# BENCH_ARGS goes to each, which leaves aside the options it lacks: BENCH_ARGS="--people 100000 --rows 100000".
+# Only some: BENCH="eligibility simulate". Those on PostgreSQL and Redis use the scratch databases (emptied!)
+# named by BENCH_DATABASE_URL and BENCH_REDIS_URL; without them they run on SQLite or say why they skip.
+BENCH ?= $(patsubst tests/bench/bench_%.py,%,$(sort $(wildcard tests/bench/bench_*.py)))
 bench: $(INSTALLED)
-	$(BIN)/python tests/bench/bench_eligibility.py $(BENCH_ARGS)
+	@status=0; for name in $(BENCH); do \
+		echo "== bench_$$name $(BENCH_ARGS)"; \
+		LOG_LEVEL=$${LOG_LEVEL:-WARNING} $(BIN)/python tests/bench/bench_$$name.py $(BENCH_ARGS) || status=1; \
+	done; exit $$status
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles test-artifacts

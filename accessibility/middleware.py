@@ -5,6 +5,12 @@ from django.http import HttpRequest, HttpResponse
 from accessibility.preferences import DisplayPreferences
 
 
+class DisplayHttpRequest(HttpRequest):
+    """A request as this middleware leaves it: what views that read `request.display` annotate theirs with."""
+
+    display: DisplayPreferences
+
+
 class DisplayPreferencesMiddleware:
     """Puts the visitor's display preferences on `request.display`."""
 

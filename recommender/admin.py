@@ -23,7 +23,7 @@ class RecommenderModelAdmin(ReadOnlyAdmin):
     actions = ["serve"]
     change_list_template = "admin/recommender/recommendermodel/change_list.html"
 
-    def _may_read(self, request: HttpRequest, *args) -> bool:
+    def _may_read(self, request: HttpRequest, obj: RecommenderModel | None = None) -> bool:
         return allowed(request.user, "recommender.read")
 
     has_module_permission = has_view_permission = _may_read

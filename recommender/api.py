@@ -47,9 +47,10 @@ class ServiceOutput(NamedOutput):
 
 class FactBasisOutput(serializers.Serializer):
     key = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field, not Field.label
     value = serializers.CharField(help_text="As a person reads it, in the language of the request.")
-    source = serializers.CharField(help_text="Where the value came from, in words.")
+    # a declared field, not Field.source: DRF's metaclass takes it off the class
+    source = serializers.CharField(help_text="Where the value came from, in words.")  # type: ignore[assignment]
     department = serializers.CharField(help_text="The department that delivered it, if one did.")
     observed_on = serializers.CharField(help_text="ISO date the value was observed.")
 

@@ -56,6 +56,11 @@ class Recommendation:
     eligible: bool  # True: every criterion met; False: none failed but some fact is missing ("maybe")
     missing_facts: tuple[str, ...] = ()  # labels of the facts that would settle a "maybe"
 
+    @property
+    def criteria_met(self) -> int:
+        """How many of the service's criteria the person meets, as its reasons name them."""
+        return max((len(reason.criteria) for reason in self.reasons if reason.kind == ReasonKind.CRITERIA), default=0)
+
 
 class Fallback(StrEnum):
     """Why a list is not personalised."""

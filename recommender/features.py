@@ -21,7 +21,7 @@ from scipy import sparse
 
 from profiles.models import Citizen, TagSuppression
 from profiles.purposes import Purpose
-from profiles.selectors import consents_in_force, facts_for
+from profiles.selectors import consent_in_force
 from recommender.models import (
     DONE_KINDS,
     INTERACTION_WEIGHTS,
@@ -29,17 +29,13 @@ from recommender.models import (
     Interaction,
     InteractionChannel,
 )
-from services_portal.catalog.rules import catalog_rules
-from services_portal.eligibility.derived import facts_with_derived, full_years
-from services_portal.eligibility.engine import (
-    CompiledExpression,
-    Outcome,
-    ServiceRules,
-    Status,
-    eligibility_evaluate,
-    expression_compile,
-    expression_status,
-)
+from services_portal.catalog.life_events import citizen_tags
+from services_portal.catalog.models import LifeEvent, ServiceItem
+from services_portal.catalog.rules import catalog_rules, life_event_rules
+from services_portal.eligibility.derived import full_years
+from services_portal.eligibility.engine import Outcome, ServiceRules, eligibility_evaluate
+from services_portal.eligibility.facts import facts_for
+from services_portal.eligibility.life_events import LifeEventRule, life_events_evaluate
 from services_portal.reference import regions
 
 ELIGIBLE, MAYBE, NOT_ELIGIBLE = 2, 1, 0
@@ -68,7 +64,7 @@ class CatalogIndex:
     departments: tuple[str, ...]
     life_events: tuple[frozenset[str], ...]
     essential: np.ndarray
-    life_event_expressions: tuple[tuple[str, CompiledExpression], ...]
+    life_event_rules: tuple[LifeEventRule, ...]
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -88,13 +84,12 @@ _index_cache: dict[str, Any] = {"stamp": None, "index": None}
 
 def catalog_index() -> CatalogIndex:
     """The published catalog as the models see it, rebuilt in this process only when it changed."""
-    from services_portal.catalog.models import LifeEvent, ServiceItem
-
     rules = catalog_rules()
+    event_rules = life_event_rules()
     stamp = (
         tuple(r.code for r in rules),
         tuple(ServiceItem.objects.aggregate(Max("updated_at"), Count("life_events")).values()),
-        tuple(LifeEvent.objects.order_by("code").values_list("code", "expression")),
+        tuple((rule.code, rule.compiled.text) for rule in event_rules),
     )
     with _index_lock:
         if _index_cache["stamp"] != stamp:
@@ -113,7 +108,7 @@ def catalog_index() -> CatalogIndex:
                 departments=tuple(s.department.code for s in ordered),
                 life_events=tuple(frozenset(e.code for e in s.life_events.all()) for s in ordered),
                 essential=np.array([s.essential for s in ordered], dtype=bool),
-                life_event_expressions=tuple((code, expression_compile(expression)) for code, expression in stamp[2]),
+                life_event_rules=event_rules,
             )
             _index_cache["stamp"] = stamp
         return _index_cache["index"]
@@ -180,18 +175,14 @@ def _stack(arrays: tuple[Any, ...]) -> Any:
 
 def personalised_ids(citizen_ids: Iterable[int]) -> set[int]:
     """Who allows personalisation now: the consent (their own, or their guardian's) and the switch on."""
-    rows = list(
-        Citizen.objects.filter(
-            pk__in=list(citizen_ids), erased_at__isnull=True, personalisation_enabled=True
-        ).values_list("pk", "guardian_id")
-    )
-    holders = {pk: guardian or pk for pk, guardian in rows}
-    granted = consents_in_force(set(holders.values()), Purpose.PERSONALISATION)
-    return {pk for pk, holder in holders.items() if holder in granted}
+    people = Citizen.objects.filter(
+        pk__in=list(citizen_ids), erased_at__isnull=True, personalisation_enabled=True
+    ).values_list("pk", "guardian_id", named=True)
+    return consent_in_force(people, Purpose.PERSONALISATION)
 
 
 def interaction_matrices(
-    citizen_ids: Sequence[int],
+    citizen_ids: Iterable[int],
     index: CatalogIndex,
     *,
     since: datetime.datetime | None = None,
@@ -250,8 +241,6 @@ def _csr(cells: dict[tuple[int, int], Any], shape: tuple[int, int], dtype: Any) 
 
 def _suppressed_tags(citizens: list[Citizen]) -> dict[int, set[str]]:
     """Life events people deleted and that stay deleted, settled by the profile's own rule."""
-    from profiles.selectors import citizen_tags
-
     with_suppressions = set(
         TagSuppression.objects.filter(citizen__in=citizens).values_list("citizen_id", flat=True).distinct()
     )
@@ -280,6 +269,9 @@ def people_load(
     ids = np.array([i for i in citizen_ids if i in by_id], dtype=np.int64)
     facts = facts if facts is not None else facts_for([by_id[int(i)] for i in ids])
     suppressed = _suppressed_tags(citizens)
+    memberships = life_events_evaluate(
+        facts={int(citizen_id): facts[int(citizen_id)] for citizen_id in ids}, rules=index.life_event_rules, on=on
+    )
     eligibility = np.zeros((len(ids), len(index)), dtype=np.int8)
     tags, bands, prefectures, hukou, disabled = [], [], [], [], []
     for row, citizen_id in enumerate(ids):
@@ -287,15 +279,7 @@ def people_load(
         stored = facts[citizen.pk]
         results = eligibility_evaluate(facts=stored, on=on, services=index.rules)
         eligibility[row] = [_OUTCOME_CODES[result.outcome] for result in results]
-        known = facts_with_derived(stored, on=on)
-        tags.append(
-            frozenset(
-                code
-                for code, compiled in index.life_event_expressions
-                if expression_status(compiled, known)[0] == Status.MET
-            )
-            - suppressed.get(citizen.pk, set())
-        )
+        tags.append(memberships[citizen.pk] - suppressed.get(citizen.pk, set()))
         bands.append(age_band(full_years(stored["birth_date"], on) if "birth_date" in stored else None))
         region = stored.get("region_code") or citizen.region_code
         prefectures.append(region[:4] if region and regions.get(region) else UNKNOWN)
@@ -333,7 +317,7 @@ def people_load_chunked(citizen_ids: Sequence[int], *, chunk: int = 2000, **kwar
 def user_feature_names(index: CatalogIndex) -> list[str]:
     """The user features' vocabulary: fixed by the catalog and the region table, so that a person
     the model never saw can still be described."""
-    names = [f"life_event:{code}" for code, _compiled in index.life_event_expressions]
+    names = [f"life_event:{rule.code}" for rule in index.life_event_rules]
     names += [f"age_band:{label}" for label, _low, _high in AGE_BANDS] + [f"age_band:{UNKNOWN}"]
     names += [f"prefecture:{r.code[:4]}" for r in regions.all_regions() if r.level == "city"]
     names += [f"prefecture:{UNKNOWN}"]
@@ -376,7 +360,7 @@ def item_feature_names(index: CatalogIndex) -> list[str]:
     names = [f"service:{code}" for code in index.codes]
     names += sorted({f"category:{c}" for c in index.categories})
     names += sorted({f"department:{d}" for d in index.departments})
-    names += [f"life_event:{code}" for code, _compiled in index.life_event_expressions]
+    names += [f"life_event:{rule.code}" for rule in index.life_event_rules]
     return names
 
 
@@ -392,8 +376,6 @@ def item_feature_matrix(index: CatalogIndex, names: Sequence[str]) -> sparse.csr
 
 def trait_label(feature: str) -> str:
     """A user feature said in the person's words, for "people like you" reasons."""
-    from services_portal.catalog.models import LifeEvent
-
     kind, _sep, value = feature.partition(":")
     if kind == "life_event":
         event = LifeEvent.objects.filter(code=value).first()

@@ -172,7 +172,7 @@ def rank(
             chosen.append(j)
             per_department[departments[j]] = per_department.get(departments[j], 0) + 1
         chosen += held_back[: k - len(chosen)]
-        missing = [j for j in np.flatnonzero(essential[row]) if j not in chosen]
+        missing = [int(j) for j in np.flatnonzero(essential[row]) if j not in chosen]
         for j in missing[:k]:
             # The guard takes the place of the lowest-ranked item that is not itself essential.
             replaceable = [p for p in range(len(chosen) - 1, -1, -1) if not essential[row, chosen[p]]]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from django.db.models import Max
@@ -13,7 +13,8 @@ from scipy import sparse
 
 from profiles.display import fact_value_display, field_label
 from profiles.models import Citizen, FactValue
-from profiles.selectors import citizen_tags, department_names, facts_for, personalisation_allowed
+from profiles.selectors import department_names, personalisation_allowed
+from recommender.artifact import Artifact
 from recommender.explanations import (
     FactBasis,
     Fallback,
@@ -34,7 +35,7 @@ from recommender.features import (
     person_features,
     trait_label,
 )
-from recommender.models import Interaction, ScoredList
+from recommender.models import Interaction, InteractionChannel, ScoredList
 from recommender.scoring import (
     SourceScores,
     blend_parts,
@@ -45,9 +46,14 @@ from recommender.scoring import (
     source_scores,
 )
 from recommender.serving import Served, served_model
+from services_portal.catalog.life_events import citizen_tags
 from services_portal.catalog.models import ServiceItem
 from services_portal.eligibility.engine import ServiceEligibility, Status, eligibility_evaluate
+from services_portal.eligibility.facts import facts_for
 from services_portal.reference import regions
+
+if TYPE_CHECKING:
+    from implicit.cpu.als import AlternatingLeastSquares
 
 # A source whose share of an item's score is below this is not named among its reasons.
 NOTABLE_SHARE = 0.15
@@ -172,9 +178,9 @@ class _Explainer:
         notable = [s for s, share in sorted(shares.items(), key=lambda kv: -kv[1]) if share >= NOTABLE_SHARE]
         reasons = [*self._life_events(j), self._criteria(result)]
         if Source.ALS in notable and self.served.als is not None:
-            reasons += self._collaborative(j)
+            reasons += self._collaborative(j, self.served.als)
         if Source.LIGHTFM in notable and self.served.artifact is not None:
-            reasons += self._similar_people(j)
+            reasons += self._similar_people(j, self.served.artifact)
         if Source.POPULARITY in notable or not self.personalised:
             reasons.append(self._popular())
         eligible = self.people.eligibility[0, j] == ELIGIBLE
@@ -233,10 +239,10 @@ class _Explainer:
             text = _("You meet all of its conditions.")
         return Reason(ReasonKind.CRITERIA, text, criteria=met)
 
-    def _collaborative(self, j: int) -> list[Reason]:
+    def _collaborative(self, j: int, als: AlternatingLeastSquares) -> list[Reason]:
         """implicit's own explanation: which of the person's services weigh most in this score."""
         user_items = sparse.csr_matrix(self.people.positives)
-        _score, contributions, self._als_weights = self.served.als.explain(
+        _score, contributions, self._als_weights = als.explain(
             0, user_items, j, user_weights=self._als_weights, N=BECAUSE_SHOWN + 1
         )
         because = tuple(self.services[self.index.codes[i]] for i, share in contributions if share > 0 and i != j)[
@@ -253,10 +259,9 @@ class _Explainer:
             )
         ]
 
-    def _similar_people(self, j: int) -> list[Reason]:
+    def _similar_people(self, j: int, artifact: Artifact) -> list[Reason]:
         """LightFM scores a person by the sum of their features' embeddings: name the features that
         pull this service up most."""
-        artifact = self.served.artifact
         column = {name: i for i, name in enumerate(artifact.lightfm_user_features)}
         features = [
             f
@@ -282,3 +287,19 @@ class _Explainer:
         if region is None:
             return Reason(ReasonKind.POPULAR, _("Many people in Guangxi use this service."))
         return Reason(ReasonKind.POPULAR, _("Many people in %(city)s use this service.") % {"city": region.name})
+
+
+def citizens_used_online_since(citizen_ids: set[int], since: datetime.datetime) -> set[int]:
+    """Those of these people with any interaction on the web or the app since `since`: notifications
+    route their pushes to the inbox (notifications.hooks.used_online_since)."""
+    used = Interaction.objects.filter(
+        citizen_id__in=citizen_ids,
+        channel__in=[InteractionChannel.WEB, InteractionChannel.APP],
+        occurred_at__gte=since,
+    )
+    return set(used.order_by().values_list("citizen_id", flat=True).distinct())
+
+
+def desk_suggestions(citizen: Citizen, limit: int) -> ForYou:
+    """The counter's hook (counter.hooks.desk_suggestions): the person's "for you" list, for staff."""
+    return recommendations_for(citizen, limit=limit)

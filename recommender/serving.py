@@ -9,12 +9,14 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from implicit.cpu.als import AlternatingLeastSquares
 
 from recommender.artifact import Artifact, ArtifactBroken
 from recommender.models import ModelStatus, RecommenderModel
 from recommender.scoring import als_model
+from recommender.services.training import artifact_load
 
 logger = logging.getLogger(__name__)
 
@@ -31,13 +33,11 @@ class Served:
 
 
 _lock = threading.Lock()
-_cache: dict[str, object] = {"key": None, "served": None, "failed_at": 0.0}
+_cache: dict[str, Any] = {"key": None, "served": None, "failed_at": 0.0}
 
 
 def served_model() -> Served:
     """The active model and its loaded artifact; no artifact when there is no model or it is broken."""
-    from recommender.services.training import artifact_load
-
     model = (
         RecommenderModel.objects.filter(status=ModelStatus.ACTIVE).only("pk", "version", "artifact", "checksum").first()
     )

@@ -5,14 +5,20 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
+from profiles.purposes import Purpose
+from profiles.selectors import citizen_ids_with_consent
+from recommender.features import personalised_ids
+from recommender.models import ModelStatus, RecommenderModel
+from recommender.services.scoring import scores_store
+from recommender.services.sweep import SWEEP_CHUNK, sweep_people, sweep_pushes_create
+from recommender.services.training import NotEnoughData, model_train
+
 logger = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True)
 def train(activate: bool = True) -> int:
     """Train, evaluate and (when no worse) serve a new model; scheduled on beat and run on demand."""
-    from recommender.services.training import NotEnoughData, model_train
-
     try:
         outcome = model_train(activate=activate)
     except NotEnoughData as error:
@@ -25,20 +31,29 @@ def train(activate: bool = True) -> int:
 
 @shared_task(acks_late=True)
 def score_chunk(model_id: int, citizen_ids: list[int]) -> int:
-    from recommender.services.scoring import scores_store
-
     return scores_store(model_id=model_id, citizen_ids=citizen_ids)
+
+
+@shared_task
+def sweep() -> int:
+    """Beat: push each person their top recommendation, as chunks that any number of workers share.
+    Returns how many people the chunks hold."""
+    ids = sweep_people()
+    for start in range(0, len(ids), SWEEP_CHUNK):
+        sweep_chunk.delay(ids[start : start + SWEEP_CHUNK])
+    return len(ids)
+
+
+@shared_task(acks_late=True)
+def sweep_chunk(citizen_ids: list[int]) -> int:
+    """Push each of these people their top recommendation not pushed yet."""
+    return sweep_pushes_create(citizen_ids=citizen_ids)
 
 
 @shared_task
 def score_population() -> int:
     """Score everyone who allows personalisation with the serving model, as chunks any number of
     workers share. Scoring a chunk twice stores the same list twice: no harm."""
-    from profiles.purposes import Purpose
-    from profiles.selectors import citizen_ids_with_consent
-    from recommender.features import personalised_ids
-    from recommender.models import ModelStatus, RecommenderModel
-
     model = RecommenderModel.objects.filter(status=ModelStatus.ACTIVE).first()
     if model is None:
         return 0

@@ -46,11 +46,6 @@ class TrainingParameters:
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
 
-    @classmethod
-    def from_dict(cls, values: dict) -> TrainingParameters:
-        known = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{key: value for key, value in values.items() if key in known})
-
 
 @dataclass
 class Timings:

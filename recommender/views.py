@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from profiles.requests import AuthenticatedHttpRequest
 from profiles.selectors import citizen_of
 from recommender import selectors
 from recommender.forms import FeedbackForm
@@ -37,7 +38,7 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
 @never_cache
 @login_required
 @require_GET
-def for_you_page(request: HttpRequest) -> HttpResponse:
+def for_you_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     citizen = citizen_of(request.user)
     for_you = selectors.recommendations_for(citizen, limit=request.display.page_size(FOR_YOU_SIZE))
     return render(request, "recommender/for_you.html", {"citizen": citizen, "for_you": for_you})
@@ -46,7 +47,7 @@ def for_you_page(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 @require_POST
-def feedback_page(request: HttpRequest) -> HttpResponse:
+def feedback_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Save, dismiss or "not relevant" from a button on the "for you" page or a service page."""
     citizen = citizen_of(request.user)
     back = _safe_next(request, reverse("recommender:for_you"))

@@ -55,7 +55,6 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "knox",
-    "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
@@ -267,7 +266,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.int("PUSH_DISPATCH_SECONDS", default=60),
     },
     "push-sweep": {
-        "task": "services_portal.notifications.tasks.sweep",
+        "task": "recommender.tasks.sweep",
         "schedule": env.int("PUSH_SWEEP_SECONDS", default=24 * 60 * 60),
     },
     "recommender-train": {
@@ -305,7 +304,6 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_PAGINATION_CLASS": "services_portal.core.api.PortalPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     # adds to each operation the error answers its authentication, permissions, throttles and input can give
     "DEFAULT_SCHEMA_CLASS": "services_portal.core.schema.PortalAutoSchema",
     # the API reads and writes JSON only (feeds also read CSV): what the schema says is what is parsed
@@ -426,7 +424,7 @@ CODE_RESEND_AFTER_SECONDS = env.int("CODE_RESEND_AFTER_SECONDS", default=60)
 IDENTITY_PROOF_BACKENDS = env.list(
     "IDENTITY_PROOF_BACKENDS",
     default=[
-        "profiles.identity.backends.DepartmentPhoneCode",
-        "profiles.identity.backends.CounterActivationCode",
+        "profiles.services.proofs.DepartmentPhoneCode",
+        "profiles.services.proofs.CounterActivationCode",
     ],
 )

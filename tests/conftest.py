@@ -1,15 +1,19 @@
+import itertools
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.test import override_settings
 from rest_framework.test import APIClient
 
 from profiles.models import ConsentChannel, Role
 from profiles.purposes import Purpose
 from profiles.services.consent import consent_grant
+from services_portal.catalog.models import ServiceItem
 from services_portal.catalog.services import catalog_file_read, catalog_import
 from services_portal.core.sms import LocmemBackend
 from tests.factories import StaffFactory, citizen_make
@@ -60,10 +64,18 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(scope="session")
+def _media_roots(tmp_path_factory):
+    """A directory for each test under one temporary directory, made only by a test that writes a file (most
+    write none, and `tmp_path` for every test costs its making)."""
+    base = tmp_path_factory.mktemp("media")
+    return (base / str(number) for number in itertools.count(1))
+
+
 @pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path):
+def _media_in_tmp(settings, _media_roots):
     """Model artifacts and other files a test writes stay in its own directory."""
-    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.MEDIA_ROOT = str(next(_media_roots))
 
 
 @pytest.fixture(scope="session")
@@ -79,14 +91,28 @@ def django_db_setup(django_db_setup, django_db_blocker, catalog_data):
     assert report.ok, report.problems
 
 
-@pytest.fixture
-def catalog(db, catalog_data):
-    """The shipped seed catalog (imported again only after a transactional test emptied the database)."""
-    from services_portal.catalog.models import ServiceItem
-
+def catalog_present(catalog_data) -> None:
+    """Imports the seed catalog again if a transactional test emptied the database since the session began."""
     if not ServiceItem.objects.exists():
         report = catalog_import(data=catalog_data)
         assert report.ok, report.problems
+
+
+@pytest.fixture
+def catalog(db, catalog_data):
+    """The shipped seed catalog."""
+    catalog_present(catalog_data)
+
+
+@contextmanager
+def data_shared_by_tests(django_db_blocker):
+    """For rows that a class's or a module's tests share and that are costly to make (a simulated province, a
+    trained model): make them inside this, in a fixture of that scope, and have each test also ask for `db`.
+    As with Django's `setUpTestData`, they are written in a transaction that each test's own nests in, so every
+    test starts from them and leaves nothing behind, whatever the order; it is rolled back after the last test."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield
+        transaction.set_rollback(True)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from profiles import hooks
 from profiles.models import Citizen, FactValue, OneTimeCode, Role, TagSuppression, User
 from profiles.resident_id import (
+    birth_date_of,
     resident_id_attempted,
     resident_id_clean,
     resident_id_hash,
@@ -137,8 +138,6 @@ def ward_register(*, guardian: Citizen, resident_id: str, name: str) -> Citizen:
     declares, and a department's data about the child never reaches it. Nothing online proves that the
     guardian is the child's parent, so a ward becomes the verified record of its number only when
     counter staff have seen the papers (docs/adr/0006-real-name-binding.md)."""
-    from profiles.resident_id import birth_date_of
-
     number = resident_id_clean(resident_id)
     born = birth_date_of(number)
     today = timezone.localdate()

@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 from profiles import hooks
 from profiles.facts import FACTS, Sensitivity
 from profiles.identity import Proof, Started, proof_backend, proof_backends
-from profiles.services.proofs import IdentityTaken
 from profiles.models import (
     AccessChannel,
     AccessPurpose,
@@ -36,6 +35,7 @@ from profiles.services.access import citizen_read_for
 from profiles.services.accounts import citizen_erase
 from profiles.services.codes import code_issue
 from profiles.services.consent import consent_grant, consent_withdraw
+from profiles.services.proofs import IdentityTaken
 from services_portal.core.errors import PortalError
 from services_portal.reference import regions
 

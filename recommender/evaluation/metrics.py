@@ -65,7 +65,7 @@ def ranking_metrics(
     metrics = {name: np.empty(n_users, dtype=np.float64) for name in ("precision", "recall", "ndcg")}
     for start, stop in _blocks(n_users):
         block = relevant[start:stop]
-        relevant_block = block.toarray() != 0 if scipy.sparse.issparse(block) else np.asarray(block) != 0
+        relevant_block = np.asarray(block) != 0 if isinstance(block, np.ndarray) else block.toarray() != 0
         ranked = _top_k_block(scores[start:stop], k=k)
         recommended = ranked >= 0
         rows = np.arange(stop - start)[:, np.newaxis]

@@ -137,6 +137,7 @@ def _judged_users(evaluation: Evaluation) -> np.ndarray:
             judged = method_judged
         elif not np.array_equal(judged, method_judged):
             raise ValueError(f"Method {method.name!r} was judged on other users than {names[0]!r}.")
+    assert judged is not None  # there is at least one method (checked above)
     return judged
 
 

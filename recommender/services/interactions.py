@@ -13,6 +13,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from profiles.models import Citizen
+from profiles.selectors import personalisation_allowed
 from recommender.models import NEGATIVE_KINDS, Interaction, InteractionChannel, InteractionKind
 from services_portal.catalog.models import ServiceItem
 from services_portal.core.errors import PortalError
@@ -116,7 +117,7 @@ def interactions_import(*, rows: Iterable[Mapping[str, Any]]) -> ImportResult:
     with its line and reason."""
     now = timezone.now()
     rows = list(rows)
-    services = dict(ServiceItem.objects.filter(is_published=True).values_list("code", "id"))
+    services: dict[Any, int] = dict(ServiceItem.objects.filter(is_published=True).values_list("code", "id"))
     citizen_ids = {row.get("citizen") for row in rows}
     known_people = set(
         Citizen.objects.filter(
@@ -167,11 +168,25 @@ def interaction_observe(
     the person allows personalisation (their activity is not collected otherwise); a dismissal or
     "not relevant" is always kept, because it is the person's wish that the list must honour. Bad
     input is refused either way."""
-    from profiles.selectors import personalisation_allowed
-
     service, occurred_at = _checked(service_code=service_code, kind=kind, channel=channel, occurred_at=occurred_at)
     if kind not in NEGATIVE_KINDS and not personalisation_allowed(citizen):
         return None
     return Interaction.objects.create(
         citizen=citizen, service=service, kind=kind, channel=channel, occurred_at=occurred_at
+    )
+
+
+def interaction_service_viewed(citizen: Citizen, service: ServiceItem) -> None:
+    """The catalog's hook (catalog.hooks.on_service_viewed): a view on the web, kept only while the
+    person allows personalisation."""
+    interaction_observe(
+        citizen=citizen, service_code=service.code, kind=InteractionKind.VIEW, channel=InteractionChannel.WEB
+    )
+
+
+def interaction_applied_at_counter(citizen: Citizen, service: ServiceItem) -> None:
+    """The counter's hook (counter.hooks.on_applied_at_counter): the person's "apply" on the counter
+    channel, kept whether or not they allow personalisation (an application is not activity tracking)."""
+    interaction_record(
+        citizen=citizen, service_code=service.code, kind=InteractionKind.APPLY, channel=InteractionChannel.COUNTER
     )

@@ -276,7 +276,7 @@ def interactions_draw(
     online = cohort.online
     linked = (events.astype(np.float64) @ catalog.service_events.T.astype(np.float64)) > 0
     strong = linked & eligible
-    for_events = catalog.service_events.any(axis=1)[None, :]
+    for_events = np.any(catalog.service_events, axis=1)[None, :]
     general = GENERAL_INTEREST * np.where(for_events, OTHER_EVENT_FACTOR, 1.0)
     rate = np.where(strong, EVENT_INTEREST, np.where(eligible, general, CURIOSITY))
     position = {code: s for s, code in enumerate(catalog.codes)}

@@ -160,9 +160,9 @@ def _age_bands() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         (18.0, 60.0, rates.AGE_15_59.value * 42 / 45),
         (60.0, 65.0, rates.AGE_60_PLUS.value - rates.AGE_65_PLUS.value),
     ]
-    for label, share in zip(rates.OLD_AGE_BANDS.labels, rates.OLD_AGE_BANDS.weights, strict=True):
-        low, high = (float(part) for part in label.split("-"))
-        bands.append((low, high + 1, share * rates.AGE_65_PLUS.value))
+    for label, band_share in zip(rates.OLD_AGE_BANDS.labels, rates.OLD_AGE_BANDS.weights, strict=True):
+        band_low, band_high = (float(part) for part in label.split("-"))
+        bands.append((band_low, band_high + 1, band_share * rates.AGE_65_PLUS.value))
     low, high, share = (np.array(column) for column in zip(*bands, strict=True))
     return low, high, share / share.sum()
 

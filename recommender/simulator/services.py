@@ -8,35 +8,40 @@ a chunk at a time, so memory stays bounded however many are asked for.
 from __future__ import annotations
 
 import datetime
-import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
-from profiles.models import Citizen, ConsentEvent, FactValue, Role, User
+from profiles.models import Citizen, Role, User
 from profiles.purposes import Purpose
 from profiles.resident_id import check_character, resident_id_hash, resident_id_mask
+from profiles.services.bulk import (
+    CitizenInsert,
+    ConsentInsert,
+    FactInsert,
+    citizens_bulk_insert,
+    consents_bulk_insert,
+    facts_bulk_insert,
+)
 from profiles.services.consent import notice_current
-from profiles.services.facts import fact_encode
 from recommender.models import Interaction
 from recommender.simulator import behaviour, disclosure, population
-from recommender.simulator.store import moments_for_database, rows_insert
-from services_portal.catalog.rules import catalog_rules
+from services_portal.catalog.models import Bundle, ServiceItem
+from services_portal.catalog.rules import catalog_rules, life_event_rules
+from services_portal.core.bulk import moments_for_database, rows_insert
 from services_portal.core.errors import PortalError
 from services_portal.eligibility.derived import facts_with_derived
-from services_portal.eligibility.engine import (
-    Outcome,
-    Status,
-    eligibility_evaluate,
-    expression_compile,
-    expression_status,
-)
+from services_portal.eligibility.engine import Outcome, ServiceRules, eligibility_evaluate
+from services_portal.eligibility.life_events import LifeEventRule, life_events_of
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 DEFAULT_SEED = 20261123
 CHUNK = 5000
@@ -91,8 +96,8 @@ class _Setting:
     """What every chunk shares: the catalog, the rules, the moment and the accounts rows point to."""
 
     catalog: behaviour.CatalogView
-    rules: tuple
-    event_rules: tuple
+    rules: tuple[ServiceRules, ...]
+    event_rules: tuple[LifeEventRule, ...]
     habits: behaviour.Habits
     today: datetime.date
     midnight: float  # epoch seconds of local midnight on `today`
@@ -108,7 +113,7 @@ def population_simulate(
     seed: int = DEFAULT_SEED,
     now: datetime.datetime | None = None,
     days: int = 180,
-    stdout: TextIO | None = None,
+    stdout: SupportsWrite[str] | None = None,
 ) -> SimulationSummary:
     """Add `people` simulated adults with their facts, consents and `days` of interactions up to `now`
     to the database. Needs the catalog imported."""
@@ -139,8 +144,6 @@ def population_simulate(
 
 
 def _setting(*, seed: int, now: datetime.datetime, days: int) -> _Setting:
-    from services_portal.catalog.models import Bundle, LifeEvent, ServiceItem
-
     rules = catalog_rules()
     if not rules:
         raise SimulationRefused(
@@ -153,7 +156,7 @@ def _setting(*, seed: int, now: datetime.datetime, days: int) -> _Setting:
         .prefetch_related("life_events")
     }
     ordered = [services[r.code] for r in rules]
-    life_events = list(LifeEvent.objects.order_by("code").values_list("code", "expression"))
+    event_rules = life_event_rules()
     bundles = [
         [item.service.code for item in bundle.items.select_related("service").order_by("position", "id")]
         for bundle in Bundle.objects.order_by("code")
@@ -165,7 +168,7 @@ def _setting(*, seed: int, now: datetime.datetime, days: int) -> _Setting:
         online=[s.online for s in ordered],
         processing_days=[s.processing_days for s in ordered],
         service_events=[sorted(e.code for e in s.life_events.all()) for s in ordered],
-        events=[code for code, _ in life_events],
+        events=[rule.code for rule in event_rules],
         bundles=bundles,
     )
     geography = population.geography()
@@ -176,7 +179,7 @@ def _setting(*, seed: int, now: datetime.datetime, days: int) -> _Setting:
     return _Setting(
         catalog=catalog,
         rules=rules,
-        event_rules=tuple(expression_compile(expression) for _, expression in life_events),
+        event_rules=event_rules,
         habits=habits,
         today=local.date(),
         midnight=midnight.timestamp(),
@@ -208,7 +211,8 @@ def _evaluate(true_facts: list[dict[str, Any]], setting: _Setting) -> tuple[np.n
     events = np.zeros((len(true_facts), len(setting.event_rules)), dtype=bool)
     for i, facts in enumerate(true_facts):
         derived = facts_with_derived(facts, on=setting.today)
-        events[i] = [expression_status(rule, derived)[0] == Status.MET for rule in setting.event_rules]
+        memberships = life_events_of(derived, rules=setting.event_rules, on=setting.today)
+        events[i] = [rule.code in memberships for rule in setting.event_rules]
         outcomes = eligibility_evaluate(facts=derived, on=setting.today, services=setting.rules)
         eligible[i] = [outcome.outcome == Outcome.ELIGIBLE for outcome in outcomes]
     return eligible, events
@@ -282,50 +286,31 @@ def _chunk_simulate(
     prefecture_codes = np.array(population.geography().prefectures)[cohort.prefecture].tolist()
     with transaction.atomic():
         joined_text = moments_for_database(joined)
-        rows_insert(
-            Citizen,
-            (
-                "resident_id_hash",
-                "resident_id_masked",
-                "name",
-                "phone",
-                "region_code",
-                "personalisation_enabled",
-                "created_at",
-            ),
+        ids = citizens_bulk_insert(
             [
-                (hashes[i], resident_id_mask(numbers[i]), "", "", region, not off, joined_text[i])
+                CitizenInsert(hashes[i], resident_id_mask(numbers[i]), "", "", region, not off, joined_text[i])
                 for i, (region, off) in enumerate(
                     zip(cohort.region_code.tolist(), consents.switched_off.tolist(), strict=True)
                 )
-            ],
+            ]
         )
-        ids_by_hash = dict(Citizen.objects.filter(resident_id_hash__in=hashes).values_list("resident_id_hash", "pk"))
-        ids = [ids_by_hash[digest] for digest in hashes]
 
         observed = moments_for_database(moment_of_day(np.array([fact.observed for fact in stored]), 10.0))
-        summary.facts += rows_insert(
-            FactValue,
-            ("citizen", "key", "value", "source", "department", "recorded_by", "observed_at", "recorded_at"),
-            (
-                (
-                    ids[fact.person],
-                    fact.key,
-                    json.dumps(fact_encode(fact.value)),
-                    fact.source,
-                    fact.department,
-                    setting.counter_staff[prefecture_codes[fact.person]] if fact.source == "counter_staff" else None,
-                    observed[k],
-                    observed[k],
-                )
-                for k, fact in enumerate(stored)
-            ),
+        summary.facts += facts_bulk_insert(
+            FactInsert(
+                ids[fact.person],
+                fact.key,
+                fact.value,
+                fact.source,
+                fact.department,
+                setting.counter_staff[prefecture_codes[fact.person]] if fact.source == "counter_staff" else None,
+                observed[k],
+            )
+            for k, fact in enumerate(stored)
         )
 
-        summary.consents += rows_insert(
-            ConsentEvent,
-            ("citizen", "purpose", "granted", "notice", "channel", "witness", "created_at"),
-            _consent_rows(cohort, consents, ids, joined, withdraw_after, setting, prefecture_codes),
+        summary.consents += consents_bulk_insert(
+            _consent_rows(cohort, consents, ids, joined, withdraw_after, setting, prefecture_codes)
         )
 
         occurred = moments_for_database(np.round(setting.midnight + interactions.moment * DAY))
@@ -356,7 +341,7 @@ def _consent_rows(
     withdraw_after: np.ndarray,
     setting: _Setting,
     prefecture_codes: list[str],
-) -> list[tuple]:
+) -> list[ConsentInsert]:
     """Each granted purpose is a ledger row when the person first came (a second apart, in purpose
     order); a withdrawal of personalisation is a later row."""
     habits = cohort.channel_habit.tolist()
@@ -365,14 +350,18 @@ def _consent_rows(
     offsets = [joined + k for k in range(len(disclosure.CONSENT_PURPOSES))]
     texts = [moments_for_database(moments) for moments in offsets]
     withdrawals = moments_for_database(joined + (withdraw_after * DAY).astype(np.int64))
-    rows = []
+    rows: list[ConsentInsert] = []
     for i, citizen_id in enumerate(ids):
         channel = population.CHANNEL_HABITS[habits[i]]
         witness = setting.counter_staff[prefecture_codes[i]] if channel == "counter" else None
         for k, purpose in enumerate(disclosure.CONSENT_PURPOSES):
             if granted[purpose][i]:
-                rows.append((citizen_id, purpose, True, setting.notices[purpose], channel, witness, texts[k][i]))
+                rows.append(
+                    ConsentInsert(citizen_id, purpose, True, setting.notices[purpose], channel, witness, texts[k][i])
+                )
         if withdrawn[i]:
             purpose = Purpose.PERSONALISATION.value
-            rows.append((citizen_id, purpose, False, setting.notices[purpose], channel, witness, withdrawals[i]))
+            rows.append(
+                ConsentInsert(citizen_id, purpose, False, setting.notices[purpose], channel, witness, withdrawals[i])
+            )
     return rows

@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from profiles import hooks
+
 
 class CaseworkConfig(AppConfig):
     name = "services_portal.casework"
@@ -8,8 +10,13 @@ class CaseworkConfig(AppConfig):
     verbose_name = _("Casework")
 
     def ready(self) -> None:
-        from profiles import hooks
-        from services_portal.casework.services import cases_account_closed, cases_consent_withdrawn
+        # why inside: the services import the models, which load only after the app configs
+        from services_portal.casework.services import (
+            cases_account_closed,
+            cases_consent_withdrawn,
+            cases_people_reassess,
+        )
 
         hooks.on_consent_withdrawn.register(cases_consent_withdrawn)
         hooks.on_account_closed.register(cases_account_closed)
+        hooks.on_people_reassess.register(cases_people_reassess)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from itertools import groupby
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -40,12 +40,15 @@ class QueueFilterForm(forms.Form):
 
     def __init__(self, data: Any, *, services: Iterable[ServiceItem], areas: Iterable[Region]) -> None:
         super().__init__(data)
-        self.fields["service"].choices = [("", _("All services")), *((s.code, s.name) for s in services)]
+        cast(forms.ChoiceField, self.fields["service"]).choices = [
+            ("", _("All services")),
+            *((s.code, s.name) for s in services),
+        ]
         # Counties grouped under their city, the city itself first as "all of it".
         grouped = [
             (city_code, list(members)) for city_code, members in groupby(areas, key=lambda region: region.city_code)
         ]
-        self.fields["region"].choices = [
+        cast(forms.ChoiceField, self.fields["region"]).choices = [
             ("", _("All regions you cover")),
             *(
                 (_group_label(city_code), [(region.code, region.name) for region in members])
@@ -74,7 +77,8 @@ class _DecisionForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if "version" in self.errors:
             # Only a tampered or truncated form lacks the version it was shown with.
             self.errors.pop("version")
@@ -88,7 +92,7 @@ class ApprovalForm(_DecisionForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "approve-%s")
         super().__init__(*args, **kwargs)
-        self.fields["reason_code"].choices = ApprovalReason.choices
+        cast(forms.ChoiceField, self.fields["reason_code"]).choices = ApprovalReason.choices
         self.fields["reason_code"].label = _("Why do you approve?")
         self.fields["text"].label = _("Note (optional)")
 
@@ -99,7 +103,7 @@ class RejectionForm(_DecisionForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "reject-%s")
         super().__init__(*args, **kwargs)
-        self.fields["reason_code"].choices = RejectionReason.choices
+        cast(forms.ChoiceField, self.fields["reason_code"]).choices = RejectionReason.choices
         self.fields["reason_code"].label = _("Why do you reject?")
         self.fields["text"].label = _("Explanation")
         self.fields["text"].help_text = _("Needed when the reason is “Other”. The person will read it.")

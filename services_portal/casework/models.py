@@ -16,6 +16,10 @@ class CaseState(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Withdrawn: the person closed their account")
 
 
+# Waiting for a caseworker: the queue's default view, and what closing an account or withdrawing consent still changes.
+UNDECIDED_STATES = (CaseState.OPEN, CaseState.AWAITING_SECOND)
+
+
 class RejectionReason(models.TextChoices):
     NOT_ELIGIBLE = "not_eligible", _("The person does not meet the criteria")
     DATA_WRONG = "data_wrong", _("The department data is wrong or out of date")
@@ -53,6 +57,12 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return f"case {self.pk}: {self.service.code} {self.period}"
+
+    @property
+    def open_to_objection(self) -> bool:
+        """Whether the person may object to the case: only once it is decided, either way. An objection
+        puts it back in the queue for a fresh decision (casework.services.case_object)."""
+        return self.state in (CaseState.APPROVED, CaseState.REJECTED)
 
 
 class CaseAction(models.TextChoices):

@@ -4,19 +4,16 @@ read of the person's data) and the person's own cases."""
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import F, Prefetch, QuerySet
+from django.db.models import F, OrderBy, Prefetch, QuerySet
 from django.http import Http404
 
 from profiles.models import AccessChannel, AccessPurpose, Citizen, User
 from profiles.permissions import allowed, scope_prefix
-from profiles.services.access import IDENTITY_FIELDS, access_record
-from services_portal.casework.models import Case, CaseAction, CaseEvent, CaseState
+from profiles.services.access import IDENTITY_FIELDS, citizen_read_for
+from services_portal.casework.models import UNDECIDED_STATES, Case, CaseAction, CaseEvent
 from services_portal.catalog.models import ServiceItem
 from services_portal.reference import regions
 from services_portal.reference.regions import Region
-
-OPEN_STATES = (CaseState.OPEN, CaseState.AWAITING_SECOND)
-DECIDED_STATES = (CaseState.APPROVED, CaseState.REJECTED)
 
 
 class QueueSort:
@@ -25,7 +22,7 @@ class QueueSort:
     REGION = "region"
 
 
-QUEUE_ORDER = {
+QUEUE_ORDER: dict[str, list[str | OrderBy]] = {
     QueueSort.AGE: ["opened_at", "id"],
     QueueSort.AMOUNT: [F("amount_cny").desc(nulls_last=True), "opened_at", "id"],
     QueueSort.REGION: ["region_code", "opened_at", "id"],
@@ -47,7 +44,7 @@ def case_queue_for(
     service code and region code (a city or county: it and everything under it), oldest first unless
     sorted by amount or region."""
     cases = _cases_in_scope(user).select_related("citizen", "service", "first_approver")
-    cases = cases.filter(state=state) if state else cases.filter(state__in=OPEN_STATES)
+    cases = cases.filter(state=state) if state else cases.filter(state__in=UNDECIDED_STATES)
     if service:
         cases = cases.filter(service__code=service)
     if region:
@@ -106,9 +103,9 @@ def case_get_for(
     case = _with_history(_cases_in_scope(user)).filter(pk=case_id).first()
     if case is None:
         raise Http404
-    access_record(
-        actor=user,
-        subject=case.citizen,
+    citizen_read_for(
+        user,
+        citizen=case.citizen,
         fields=case_evidence_fields(case),
         purpose=AccessPurpose.CASEWORK,
         channel=channel,

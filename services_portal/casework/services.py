@@ -7,7 +7,7 @@ caseworker saw, and writes a history row with who, what, when and why.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -22,8 +22,9 @@ from profiles.facts import FACTS, Sensitivity
 from profiles.models import Citizen, User
 from profiles.permissions import allowed, in_scope
 from profiles.purposes import Purpose
-from profiles.selectors import consents_in_force, fact_values_for, facts_for
+from profiles.selectors import consent_in_force, fact_values_for
 from services_portal.casework.models import (
+    UNDECIDED_STATES,
     ApprovalReason,
     Case,
     CaseAction,
@@ -37,6 +38,7 @@ from services_portal.catalog.rules import service_rules_build
 from services_portal.core.errors import PortalError
 from services_portal.eligibility.derived import stored_facts_behind
 from services_portal.eligibility.engine import Outcome, eligibility_evaluate
+from services_portal.eligibility.facts import facts_for
 from services_portal.notifications.models import Trigger
 from services_portal.notifications.services import push_create
 
@@ -98,8 +100,8 @@ def cases_detect(*, citizen_ids: Iterable[int], on: datetime.date | None = None)
     opened: list[Case] = []
     for start in range(0, len(ids), DETECTION_CHUNK):
         chunk = list(Citizen.objects.filter(pk__in=ids[start : start + DETECTION_CHUNK], erased_at__isnull=True))
-        consenting = consents_in_force({c.guardian_id or c.pk for c in chunk}, Purpose.PROACTIVE_BENEFITS)
-        chunk = [c for c in chunk if (c.guardian_id or c.pk) in consenting]
+        consenting = consent_in_force(chunk, Purpose.PROACTIVE_BENEFITS)
+        chunk = [c for c in chunk if c.pk in consenting]
         facts = facts_for(chunk)
         records = fact_values_for(chunk)
         for citizen in chunk:
@@ -111,6 +113,12 @@ def cases_detect(*, citizen_ids: Iterable[int], on: datetime.date | None = None)
                 if case is not None:
                     opened.append(case)
     return opened
+
+
+def cases_people_reassess(citizen_ids: Sequence[int]) -> int:
+    """Profiles' hook (profiles.hooks.on_people_reassess), for the people a feed batch changed: the
+    cases opened."""
+    return len(cases_detect(citizen_ids=citizen_ids))
 
 
 def _value(record: Any) -> str:
@@ -242,7 +250,7 @@ def case_object(*, citizen: Citizen, case_id: int, text: str) -> Case:
     case = Case.objects.select_for_update().filter(pk=case_id, citizen=citizen).first()
     if case is None:
         raise CaseNotFound("not_found", _("Not found."))
-    if case.state not in (CaseState.APPROVED, CaseState.REJECTED):
+    if not case.open_to_objection:
         raise PortalError("not_decided", _("You can object once the case has been decided."))
     if not text.strip():
         message = _("Say why you object.")
@@ -257,8 +265,6 @@ def case_object(*, citizen: Citizen, case_id: int, text: str) -> Case:
 
 
 # -- when the person's data must go (registered in profiles.hooks by CaseworkConfig.ready) -------
-
-UNDECIDED_STATES = (CaseState.OPEN, CaseState.AWAITING_SECOND)
 
 
 def _sensitive_facts() -> frozenset[str]:

@@ -26,11 +26,11 @@ from profiles.display import fact_value_display, field_label
 from profiles.forms import errors_from
 from profiles.models import FactSource
 from profiles.permissions import permission_required
+from profiles.requests import AuthenticatedHttpRequest
 from profiles.selectors import citizen_of, department_names
 from services_portal.casework.forms import ApprovalForm, ObjectionForm, QueueFilterForm, RejectionForm
 from services_portal.casework.models import ApprovalReason, Case, CaseEvent, CaseState, RejectionReason
 from services_portal.casework.selectors import (
-    DECIDED_STATES,
     case_get_for,
     case_queue_for,
     cases_of,
@@ -51,7 +51,7 @@ from services_portal.core.i18n import pick
 from services_portal.reference import regions
 
 QUEUE_PAGE_SIZE = 20
-DECISION_FORMS = {"approve": ApprovalForm, "reject": RejectionForm}
+DECISION_FORMS: dict[str, type[ApprovalForm | RejectionForm]] = {"approve": ApprovalForm, "reject": RejectionForm}
 DECISIONS = {"approve": case_approve, "reject": case_reject}
 
 
@@ -132,7 +132,7 @@ class QueueRow:
 
 @permission_required("casework.decide")
 @require_GET
-def queue_page(request: HttpRequest) -> HttpResponse:
+def queue_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET, services=queue_services(), areas=queue_regions_for(request.user))
     form.is_valid()
     filters = form.filters()
@@ -150,7 +150,7 @@ def queue_page(request: HttpRequest) -> HttpResponse:
 
 
 def _case_page(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     case: Case,
     *,
     bound: ApprovalForm | RejectionForm | None = None,
@@ -195,7 +195,7 @@ def _decided_message(case: Case) -> str:
 
 @permission_required("casework.decide")
 @require_http_methods(["GET", "POST"])
-def case_page(request: HttpRequest, case_id: int) -> HttpResponse:
+def case_page(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
     if request.method != "POST":
         return _case_page(request, case_get_for(request.user, case_id, _request_id(request)))
     decision = request.POST.get("decision", "")
@@ -231,18 +231,18 @@ def case_page(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def my_cases_page(request: HttpRequest) -> HttpResponse:
+def my_cases_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     citizen = citizen_of(request.user)
     return render(request, "casework/my_cases.html", {"cases": cases_of(citizen)})
 
 
-def _my_case_page(request: HttpRequest, case: Case, form: ObjectionForm | None = None) -> HttpResponse:
+def _my_case_page(request: AuthenticatedHttpRequest, case: Case, form: ObjectionForm | None = None) -> HttpResponse:
     context: dict[str, Any] = {
         "case": case,
         "criteria": _criteria(case),
         "evidence": _evidence_rows(case),
         "history": _history(case),
-        "can_object": case.state in DECIDED_STATES,
+        "can_object": case.open_to_objection,
         "form": form or ObjectionForm(auto_id="objection-%s"),
     }
     return render(request, "casework/my_case.html", context, status=400 if form is not None and form.errors else 200)
@@ -250,7 +250,7 @@ def _my_case_page(request: HttpRequest, case: Case, form: ObjectionForm | None =
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def my_case_page(request: HttpRequest, case_id: int) -> HttpResponse:
+def my_case_page(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
     citizen = citizen_of(request.user)
     case = citizen_case_get(citizen, case_id)
     if request.method != "POST":

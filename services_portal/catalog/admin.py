@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from profiles.permissions import allowed
+from services_portal.catalog import hooks
 from services_portal.catalog.models import (
     Bundle,
     BundleItem,
@@ -21,7 +22,6 @@ from services_portal.catalog.models import (
 from services_portal.catalog.selectors import catalog_export
 from services_portal.catalog.services import catalog_import, catalog_text_parse
 from services_portal.core.errors import PortalError
-from services_portal.notifications.services.triggers import new_service_announce
 
 
 class CatalogPolicy:
@@ -61,7 +61,7 @@ class ServiceItemAdmin(CatalogEditorAdmin):
         super().save_related(request, form, formsets, change)
         # with its life events saved: a service published now is pushed to their people after commit
         if form.instance.is_published and not (change and form.initial.get("is_published")):
-            new_service_announce(service=form.instance)
+            hooks.on_service_published(form.instance)
 
     def get_urls(self):
         extra = [

@@ -40,7 +40,7 @@ class ServiceListOutput(serializers.Serializer):
 
 class CriterionOutput(serializers.Serializer):
     key = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field, not Field.label
     expression = serializers.CharField()
 
 
@@ -85,7 +85,7 @@ class ServiceListApi(ListAPIView):
             raise PortalError(
                 "invalid_filter",
                 _("A filter value is not one the catalog knows."),
-                fields={key: list(messages) for key, messages in form.errors.items()},
+                fields={key: [str(message) for message in messages] for key, messages in form.errors.items()},
             )
         return service_list(**form.filters())
 

@@ -1,3 +1,5 @@
+from typing import Any, cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -22,9 +24,10 @@ class ServiceFilterForm(forms.Form):
                 "life_events": "life_event",
                 "bundles": "bundle",
             }[name]
-            self.fields[field_name].choices = [("", _("Any"))] + [(obj.code, obj.name) for obj in objects]
+            choices = [("", _("Any"))] + [(obj.code, obj.name) for obj in objects]
+            cast(forms.ChoiceField, self.fields[field_name]).choices = choices
 
-    def filters(self) -> dict[str, str]:
+    def filters(self) -> dict[str, Any]:
         if not self.is_valid():
             return {}
         return {key: value for key, value in self.cleaned_data.items() if value}

@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from services_portal.core.i18n import pick, translated
+from services_portal.eligibility.engine import ExpressionInvalid, expression_compile
 
 
 class CodedEntry(models.Model):
@@ -130,8 +131,6 @@ class Criterion(models.Model):
         return f"{self.key}: {self.expression}"
 
     def clean(self) -> None:
-        from services_portal.eligibility.engine import ExpressionInvalid, expression_compile
-
         try:
             expression_compile(self.expression)
         except ExpressionInvalid as error:

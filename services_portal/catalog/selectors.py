@@ -60,6 +60,11 @@ def service_get(*, code: str) -> ServiceItem:
     return get_object_or_404(services, code=code)
 
 
+def department_names() -> dict[str, str]:
+    """Department codes (as facts record them) to their names in the active language."""
+    return {department.code: department.name for department in Department.objects.all()}
+
+
 def services_by_code(codes: list[str]) -> dict[str, ServiceItem]:
     services = ServiceItem.objects.filter(code__in=codes).select_related("category", "department")
     return {service.code: service for service in services}

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from profiles.facts import FactsInvalid, facts_clean
+from services_portal.catalog import hooks
 from services_portal.catalog.models import (
     Bundle,
     BundleItem,
@@ -115,7 +116,7 @@ def _decimal(value: Any, key: str) -> Decimal | None:
     return amount
 
 
-def _lookup(model: type, code: Any, what: str) -> Any:
+def _lookup(model: type[Category | Department | LifeEvent | ServiceItem], code: Any, what: str) -> Any:
     try:
         return model.objects.get(code=code)
     except model.DoesNotExist:
@@ -166,7 +167,7 @@ def _jsonable(value: Any) -> Any:
 # -- sections ------------------------------------------------------------------------------------
 
 
-def _named_import(model: type) -> Callable[[Mapping[str, Any]], bool]:
+def _named_import(model: type[Category | Department]) -> Callable[[Mapping[str, Any]], bool]:
     def save(row: Mapping[str, Any]) -> bool:
         name_zh, name_en = _texts(row, "name")
         _, created = model.objects.update_or_create(code=_code(row), defaults={"name_zh": name_zh, "name_en": name_en})
@@ -265,9 +266,7 @@ def _service_import(row: Mapping[str, Any], version: str) -> bool:
             },
         )
     if service.is_published and not was_published:
-        from services_portal.notifications.services.triggers import new_service_announce
-
-        new_service_announce(service=service)  # pushed to its life-event groups after commit
+        hooks.on_service_published(service)  # pushed to its life-event groups after commit
     return created
 
 

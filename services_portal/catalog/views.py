@@ -2,16 +2,16 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from accessibility.middleware import DisplayHttpRequest
 from profiles.selectors import citizen_signed_in
-from recommender.models import InteractionChannel, InteractionKind
-from recommender.services.interactions import interaction_observe
+from services_portal.catalog import hooks
 from services_portal.catalog.forms import ServiceFilterForm
 from services_portal.catalog.selectors import bundle_get, bundle_list, facets, service_get, service_list
 
 PAGE_SIZE = 12
 
 
-def service_list_page(request: HttpRequest) -> HttpResponse:
+def service_list_page(request: DisplayHttpRequest) -> HttpResponse:
     form = ServiceFilterForm(request.GET)
     filters = form.filters()
     paginator = Paginator(service_list(**filters), request.display.page_size(PAGE_SIZE))
@@ -29,10 +29,7 @@ def service_detail_page(request: HttpRequest, code: str) -> HttpResponse:
     service = service_get(code=code)
     citizen = citizen_signed_in(request.user)
     if citizen is not None:
-        # A view is implicit feedback for the recommender; kept only while the person allows personalisation.
-        interaction_observe(
-            citizen=citizen, service_code=service.code, kind=InteractionKind.VIEW, channel=InteractionChannel.WEB
-        )
+        hooks.on_service_viewed(citizen, service)
     return render(request, "catalog/service_detail.html", {"service": service, "citizen": citizen})
 
 

@@ -22,7 +22,7 @@ class PortalPagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 100
 
-    def get_page_size(self, request) -> int:
+    def get_page_size(self, request) -> int | None:
         value = request.query_params.get(self.page_size_query_param)
         if value is None:
             return self.page_size
@@ -66,7 +66,8 @@ class StrictCharField(serializers.CharField):
 class ErrorBodySerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
-    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    # a declared field, not Serializer.fields: DRF's metaclass takes it off the class
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))  # type: ignore[assignment]
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -111,6 +112,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     else:
         detail = exc.detail
         message = str(detail.get("detail", detail)) if isinstance(detail, dict) else str(detail)
-        body = error_body(exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code, message)
+        codes = exc.get_codes()
+        body = error_body(codes if isinstance(codes, str) else exc.default_code, message)
     response.data = body
     return response

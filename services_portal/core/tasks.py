@@ -10,25 +10,39 @@ from __future__ import annotations
 
 import logging
 
-from celery import Task
+from celery import Task, current_app
 from django.db import transaction
 from kombu.exceptions import OperationalError
 
 logger = logging.getLogger(__name__)
 
 
-def enqueue(task: Task, *args, countdown: float | None = None) -> bool:
+def task_named(name: str) -> Task:
+    """The registered task called `name` (its module and function, as beat names it). A service queues
+    its own app's tasks by name: the tasks module imports the services, so the services importing it
+    back would make a circle. A web process loads the tasks modules only when asked, as a worker does
+    at start; a name no task has raises KeyError rather than sending work nobody will run."""
+    if name not in current_app.tasks:
+        current_app.loader.import_default_modules()
+    return current_app.tasks[name]
+
+
+def enqueue(task: Task | str, *args, countdown: float | None = None) -> bool:
     """Send `task(*args)` to the broker; False (and a warning) when the broker cannot be reached.
+    `task` is a task or its name (`task_named`).
 
     No result is kept: waiting on a result store that is down would hold the caller for 20 s."""
+    if isinstance(task, str):
+        task = task_named(task)
     try:
-        task.apply_async(args, countdown=countdown, ignore_result=True)
+        # Celery takes a countdown of None as no delay; celery-types admits only a number
+        task.apply_async(args, countdown=countdown, ignore_result=True)  # type: ignore[arg-type]
     except OperationalError as error:
         logger.warning("broker unreachable, %s%r left for the dispatcher: %s", task.name, args, error)
         return False
     return True
 
 
-def enqueue_on_commit(task: Task, *args) -> None:
+def enqueue_on_commit(task: Task | str, *args) -> None:
     """Queue `task(*args)` once the caller's transaction commits (at once outside a transaction)."""
     transaction.on_commit(lambda: enqueue(task, *args))

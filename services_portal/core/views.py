@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
@@ -10,8 +11,6 @@ from services_portal.core.api import error_body
 
 def health(request: HttpRequest) -> JsonResponse:
     """Liveness for load balancers: the process answers and can reach its database."""
-    from django.db import connection
-
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
@@ -24,7 +23,7 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     return render(request, "404.html", status=404)
 
 
-def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     """400s that Django answers before any API view runs (a host not allowed, a body too large, ...):
     in the API's one error shape under /api/, and as Django's page elsewhere."""
     if request.path.startswith("/api/"):

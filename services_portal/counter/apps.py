@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from profiles import hooks
+
 
 class CounterConfig(AppConfig):
     name = "services_portal.counter"
@@ -8,7 +10,7 @@ class CounterConfig(AppConfig):
     verbose_name = _("Service counter")
 
     def ready(self) -> None:
-        from profiles import hooks
+        # why inside: the services import the models, which load only after the app configs
         from services_portal.counter.services import outreach_account_closed
 
         hooks.on_account_closed.register(outreach_account_closed)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -64,7 +64,8 @@ class LookupForm(forms.Form):
         return phone
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if "resident_id" in self.errors or cleaned.get("resident_id"):
             return cleaned
         name, phone = cleaned.get("name", "").strip(), cleaned.get("phone", "")
@@ -93,7 +94,10 @@ class ServiceCheckForm(forms.Form):
 
     def __init__(self, data: Any, *, services: Iterable[ServiceItem]) -> None:
         super().__init__(data, auto_id="check-%s")
-        self.fields["service"].choices = [("", _("Choose a service")), *((s.code, s.name) for s in services)]
+        cast(forms.ChoiceField, self.fields["service"]).choices = [
+            ("", _("Choose a service")),
+            *((s.code, s.name) for s in services),
+        ]
 
 
 class ChecklistForm(forms.Form):
@@ -106,8 +110,8 @@ class ChecklistForm(forms.Form):
 
     def __init__(self, data: Any, *, services: Iterable[ServiceItem], initial: dict[str, Any]) -> None:
         super().__init__(data, initial=initial, auto_id="checklist-%s")
-        self.fields["service"].choices = [(s.code, s.name) for s in services]
-        self.fields["language"].choices = list(settings.LANGUAGES)
+        cast(forms.MultipleChoiceField, self.fields["service"]).choices = [(s.code, s.name) for s in services]
+        cast(forms.ChoiceField, self.fields["language"]).choices = list(settings.LANGUAGES)
 
 
 class OutreachFilterForm(forms.Form):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -19,18 +19,18 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from profiles.display import field_label
-from profiles.models import AccessChannel, AccessPurpose, Citizen, FactValue, Role, User
+from profiles.models import AccessChannel, AccessPurpose, Citizen, Role, User
 from profiles.permissions import PURPOSES, allowed, scope_prefix
 from profiles.resident_id import resident_id_clean, resident_id_hash
-from profiles.selectors import citizen_facts, fact_values_current
-from profiles.services.access import IDENTITY_FIELDS, access_record
-from recommender.explanations import ForYou, ReasonKind, Recommendation
-from recommender.selectors import recommendations_for
+from profiles.services.access import IDENTITY_FIELDS, CitizenRecord, citizen_read_for, citizens_in_scope
 from services_portal.catalog.models import ServiceItem
 from services_portal.catalog.rules import service_rules_build
 from services_portal.core.errors import PortalError
+from services_portal.counter import hooks
+from services_portal.counter.hooks import Suggestion, Suggestions
 from services_portal.counter.models import OutreachOutcome, OutreachTask
 from services_portal.eligibility.engine import ServiceEligibility, eligibility_evaluate
+from services_portal.eligibility.facts import citizen_facts
 
 # What the counter desk shows of who a person is: the staff may need to call them.
 PERSON_FIELDS = (*IDENTITY_FIELDS, "phone")
@@ -50,14 +50,6 @@ class LookupAmbiguous(PortalError):
     """Name and mobile number fit more than one person in the area: the ID number settles it."""
 
 
-def _people_in_scope(user: User) -> QuerySet[Citizen]:
-    """The people a member of the counter staff may serve: those registered in their area."""
-    prefix = scope_prefix(user) if allowed(user, "citizen.assist") else None
-    if prefix is None:
-        return Citizen.objects.none()
-    return Citizen.objects.filter(erased_at__isnull=True, region_code__startswith=prefix).exclude(region_code="")
-
-
 def phone_clean(raw: str) -> str:
     return re.sub(r"[\s-]+", "", raw or "")
 
@@ -65,7 +57,7 @@ def phone_clean(raw: str) -> str:
 def counter_person_find(user: User, *, resident_id: str = "", name: str = "", phone: str = "") -> Citizen:
     """The one person in the staff member's area with this resident ID number, or else this name and
     mobile number. Raises PersonNotFound (also for someone outside the area) or LookupAmbiguous."""
-    people = _people_in_scope(user)
+    people = citizens_in_scope(user, action="citizen.assist")
     if resident_id:
         found = list(people.filter(resident_id_hash=resident_id_hash(resident_id_clean(resident_id)))[:2])
     else:
@@ -82,18 +74,10 @@ def counter_person_find(user: User, *, resident_id: str = "", name: str = "", ph
 
 def counter_person_get(user: User, citizen_id: int) -> Citizen:
     """A person the staff member may serve, to act for them; 404 otherwise. Not a read: nothing is shown."""
-    citizen = _people_in_scope(user).select_related("guardian").filter(pk=citizen_id).first()
+    citizen = citizens_in_scope(user, action="citizen.assist").select_related("guardian").filter(pk=citizen_id).first()
     if citizen is None:
         raise Http404
     return citizen
-
-
-@dataclass(frozen=True)
-class PersonRecord:
-    """What the desk shows of a person: who they are and, where the page shows them, their facts."""
-
-    citizen: Citizen
-    facts: dict[str, FactValue]
 
 
 @transaction.atomic
@@ -106,43 +90,53 @@ def counter_person_read(
     also: Iterable[str] = (),
     channel: AccessChannel | str = AccessChannel.PAGE,
     request_id: str = "",
-) -> PersonRecord:
-    """A page of the desk shows a person: within the staff member's area (404 otherwise), logged with
-    the purpose of the visit and the fields shown: who they are, their current facts (sensitive ones
-    only while their consent stands) when `facts`, and `also` (such as "consents")."""
-    citizen = counter_person_get(user, citizen_id)
-    current = fact_values_current(citizen) if facts else {}
-    access_record(
-        actor=user,
-        subject=citizen,
-        fields=[*PERSON_FIELDS, *current, *also],
+) -> CitizenRecord:
+    """A page of the desk shows a person (profiles' `citizen_read_for`): someone the staff member may
+    serve (404 otherwise), logged with the purpose of the visit and the fields shown: who they are and
+    how to call them, their current facts (sensitive ones only while their consent stands) when
+    `facts`, and `also` (such as "consents")."""
+    return citizen_read_for(
+        user,
+        citizen_id=citizen_id,
+        action="citizen.assist",
         purpose=purpose,
         channel=channel,
+        fields=[*PERSON_FIELDS, *also],
+        facts=() if facts else None,
         request_id=request_id,
     )
-    return PersonRecord(citizen, current)
 
 
 # How many of the recommender's services the desk considers before putting the targeted ones first.
 DESK_CANDIDATES = 30
 
 
-def _desk_order(recommendation: Recommendation) -> tuple[int, int, bool]:
+@dataclass(frozen=True)
+class DeskSuggestions:
+    """What the desk shows of the services suggested for a person, in the desk's order."""
+
+    personalised: bool
+    items: list[Suggestion]
+
+
+def _desk_order(suggestion: Suggestion) -> tuple[int, int, bool]:
     """Services whose conditions the person meets first (the more conditions met, the earlier; essential
     assistance first among equals), then those they may qualify for, then those open to anyone: at the
     counter, what the person's situation earns them matters most."""
-    met = max(
-        (len(reason.criteria) for reason in recommendation.reasons if reason.kind == ReasonKind.CRITERIA), default=0
-    )
-    group = 0 if recommendation.eligible and met else 1 if not recommendation.eligible else 2
-    return group, -met, not recommendation.service.essential
+    met = suggestion.criteria_met
+    group = 0 if suggestion.eligible and met else 1 if not suggestion.eligible else 2
+    return group, -met, not suggestion.service.essential
 
 
-def desk_recommendations(citizen: Citizen, *, limit: int) -> ForYou:
-    """The recommender's services for the person, with their reasons, in the desk's order (`_desk_order`),
-    the recommender's order kept among equals. The caller has logged the read of the facts this uses."""
-    for_you = recommendations_for(citizen, limit=max(limit, DESK_CANDIDATES))
-    return replace(for_you, items=sorted(for_you.items, key=_desk_order)[:limit])
+def desk_recommendations(citizen: Citizen, *, limit: int) -> DeskSuggestions:
+    """The recommender's services for the person, with their reasons (counter.hooks.desk_suggestions), in
+    the desk's order (`_desk_order`), the recommender's order kept among equals. The caller has logged
+    the read of the facts this uses."""
+    answers: list[Suggestions] = hooks.desk_suggestions.collect(citizen, max(limit, DESK_CANDIDATES))
+    if not answers:
+        return DeskSuggestions(personalised=False, items=[])
+    suggested = answers[0]
+    return DeskSuggestions(suggested.personalised, sorted(suggested.items, key=_desk_order)[:limit])
 
 
 def desk_services() -> QuerySet[ServiceItem]:
@@ -214,9 +208,9 @@ def outreach_list_read(user: User, tasks: Iterable[OutreachTask], *, request_id:
     number, logged with the purpose outreach."""
     tasks = list(tasks)
     for citizen in {task.citizen_id: task.citizen for task in tasks}.values():
-        access_record(
-            actor=user,
-            subject=citizen,
+        citizen_read_for(
+            user,
+            citizen=citizen,
             fields=OUTREACH_LIST_FIELDS,
             purpose=AccessPurpose.OUTREACH,
             channel=AccessChannel.PAGE,
@@ -237,9 +231,9 @@ def outreach_task_get(user: User, task_id: int) -> OutreachTask:
 def outreach_task_read(user: User, task_id: int, *, request_id: str = "") -> OutreachTask:
     """A task's page shows who to contact and how: a read of the person, logged with the purpose outreach."""
     task = outreach_task_get(user, task_id)
-    access_record(
-        actor=user,
-        subject=task.citizen,
+    citizen_read_for(
+        user,
+        citizen=task.citizen,
         fields=PERSON_FIELDS,
         purpose=AccessPurpose.OUTREACH,
         channel=AccessChannel.PAGE,

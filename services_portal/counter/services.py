@@ -10,7 +10,8 @@ record: the department takes the application from there. For a service granted w
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -18,17 +19,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from profiles.facts import FACTS, FactsInvalid, facts_clean
+from profiles.facts.codec import fact_encode
 from profiles.models import Citizen, ConsentChannel, ConsentEvent, FactSource, FactValue, User
 from profiles.permissions import allowed, in_scope
 from profiles.purposes import Purpose
 from profiles.selectors import fact_values_current
 from profiles.services.consent import consent_grant, consent_withdraw
-from profiles.services.facts import fact_encode, fact_record
-from recommender.models import Interaction, InteractionChannel, InteractionKind
-from recommender.services.interactions import interaction_record
+from profiles.services.facts import fact_record
+from services_portal.catalog.models import ServiceItem
 from services_portal.core.errors import PortalError
+from services_portal.counter import hooks
 from services_portal.counter.models import OutreachOutcome, OutreachTask
-from services_portal.counter.selectors import PersonNotFound
+from services_portal.counter.selectors import PersonNotFound, services_chosen
 
 # What a contact attempt can come to; "not yet contacted" is where a task starts, not an outcome.
 OUTCOMES_RECORDED = (
@@ -63,10 +65,7 @@ def counter_facts_record(*, citizen: Citizen, staff: User, values: Mapping[str, 
         held = current.get(key)
         if held is not None and held.value == fact_encode(value):
             continue
-        if held is not None and held.source == FactSource.DEPARTMENT_FEED:
-            errors[key] = [_("This value comes from a government department. If it is wrong, report the error.")]
-            continue
-        try:
+        try:  # a department's value is refused here too (profiles.services.facts.fact_replaceable)
             recorded.append(
                 fact_record(citizen=citizen, key=key, value=value, source=FactSource.COUNTER_STAFF, recorded_by=staff)
             )
@@ -88,15 +87,22 @@ def counter_consent_record(*, citizen: Citizen, staff: User, purpose: Purpose | 
     return change(citizen=citizen, purpose=purpose, channel=ConsentChannel.COUNTER, witness=staff)
 
 
-def counter_application_record(*, citizen: Citizen, staff: User, service_code: str) -> Interaction:
-    """The person applies for a service at the desk, the staff acting for them: recorded as their
-    "apply" interaction on the counter channel. Kept whether or not the person allows personalisation,
-    as an application is not activity tracking (the recommender's training still leaves out people
-    without that consent)."""
+@transaction.atomic
+def counter_application_record(*, citizen: Citizen, staff: User, service_code: str) -> ServiceItem:
+    """The person applies for a published service at the desk, the staff acting for them: recorded as
+    their "apply" interaction on the counter channel (counter.hooks.on_applied_at_counter: the
+    recommender keeps it whether or not the person allows personalisation, as an application is not
+    activity tracking; its training still leaves out people without that consent). Returns the service."""
     _check_assisting(staff, citizen)
-    return interaction_record(
-        citizen=citizen, service_code=service_code, kind=InteractionKind.APPLY, channel=InteractionChannel.COUNTER
-    )
+    found = services_chosen([service_code])
+    if not found:
+        raise PortalError(
+            "unknown_service",
+            _("%(code)s is not a service in the catalog.") % {"code": service_code},
+            fields={"service": [_("Unknown service.")]},
+        )
+    hooks.on_applied_at_counter(citizen, found[0])
+    return found[0]
 
 
 @transaction.atomic
@@ -127,6 +133,36 @@ def outreach_outcome_record(
     task.handled_by = staff
     task.save(update_fields=["outcome", "follow_up_on", "note", "handled_by", "updated_at"])
     return task
+
+
+@dataclass(frozen=True)
+class OutreachRequest:
+    """A person the portal could not bring a service to digitally: the push about it, and why the
+    counter (an OutreachReason code)."""
+
+    citizen_id: int
+    push_id: int
+    service_id: int
+    region_code: str
+    essential: bool
+    reason: str
+
+
+def outreach_tasks_open(*, requests: Iterable[OutreachRequest]) -> None:
+    """Open an outreach task for staff of each person's area, in the caller's transaction: one per
+    push, so a push asked for twice (a delivery run again) opens one task."""
+    tasks = [
+        OutreachTask(
+            citizen_id=request.citizen_id,
+            push_id=request.push_id,
+            service_id=request.service_id,
+            region_code=request.region_code,
+            essential=request.essential,
+            reason=request.reason,
+        )
+        for request in requests
+    ]
+    OutreachTask.objects.bulk_create(tasks, ignore_conflicts=True)
 
 
 def outreach_account_closed(citizen: Citizen) -> None:

@@ -33,7 +33,10 @@ from profiles.forms import FactsForm, errors_from
 from profiles.models import AccessChannel, AccessPurpose, Citizen, FactSource
 from profiles.permissions import permission_required
 from profiles.purposes import Purpose
+from profiles.requests import AuthenticatedHttpRequest
 from profiles.selectors import consent_given, consent_overview, department_names, fact_values_current
+from profiles.services.access import CitizenRecord
+from profiles.services.facts import fact_replaceable
 from profiles.services.identity import activation_code_issue, person_record_at_counter
 from services_portal.catalog.models import ServiceItem
 from services_portal.core.errors import PortalError
@@ -52,7 +55,6 @@ from services_portal.counter.models import OutreachOutcome, OutreachReason, Outr
 from services_portal.counter.pdf import checklist_pdf
 from services_portal.counter.selectors import (
     PersonNotFound,
-    PersonRecord,
     counter_person_find,
     counter_person_get,
     counter_person_read,
@@ -91,7 +93,7 @@ def with_visit(view: Callable) -> Callable:
     staff member's session; otherwise back to the look-up."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, handle: str, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: AuthenticatedHttpRequest, handle: str, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
             visit = visit_get(request.session, handle)
         except VisitEnded:
@@ -102,7 +104,7 @@ def with_visit(view: Callable) -> Callable:
     return wrapper
 
 
-def _person_read(request: HttpRequest, visit: Visit, **options: Any) -> PersonRecord:
+def _person_read(request: AuthenticatedHttpRequest, visit: Visit, **options: Any) -> CitizenRecord:
     return counter_person_read(
         request.user,
         citizen_id=visit.citizen_id,
@@ -128,7 +130,7 @@ def _visit_context(visit: Visit, citizen: Citizen, section: str) -> dict[str, An
 @never_cache
 @permission_required("citizen.assist")
 @require_http_methods(["GET", "POST"])
-def lookup_page(request: HttpRequest) -> HttpResponse:
+def lookup_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = LookupForm(request.POST if request.method == "POST" else None)
     not_found = False
     if request.method == "POST" and form.is_valid():
@@ -164,7 +166,7 @@ def lookup_page(request: HttpRequest) -> HttpResponse:
 @never_cache
 @permission_required("citizen.assist")
 @require_POST
-def walk_in_page(request: HttpRequest) -> HttpResponse:
+def walk_in_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Record a person the portal does not know, whose ID card the staff member checked, and serve them."""
     form = WalkInForm(request.POST, auto_id="walk-in-%s")
     if form.is_valid():
@@ -191,7 +193,7 @@ def walk_in_page(request: HttpRequest) -> HttpResponse:
 @permission_required("citizen.assist")
 @with_visit
 @require_POST
-def activation_code_page(request: HttpRequest, visit: Visit) -> HttpResponse:
+def activation_code_page(request: AuthenticatedHttpRequest, visit: Visit) -> HttpResponse:
     """Print the person an activation code, after checking their ID card: with it they verify the account
     they opened online (or will open). Shown once, on this page, to print; never stored in clear."""
     citizen = counter_person_get(request.user, visit.citizen_id)
@@ -218,7 +220,7 @@ def activation_code_page(request: HttpRequest, visit: Visit) -> HttpResponse:
 @permission_required("citizen.assist")
 @with_visit
 @require_POST
-def end_visit(request: HttpRequest, visit: Visit) -> HttpResponse:
+def end_visit(request: AuthenticatedHttpRequest, visit: Visit) -> HttpResponse:
     visit_end(request.session, visit.handle)
     messages.success(request, _("You have finished serving the person. Their details are closed on this screen."))
     return redirect("counter:lookup")
@@ -231,7 +233,7 @@ def end_visit(request: HttpRequest, visit: Visit) -> HttpResponse:
 @permission_required("citizen.assist")
 @with_visit
 @require_GET
-def person_page(request: HttpRequest, visit: Visit) -> HttpResponse:
+def person_page(request: AuthenticatedHttpRequest, visit: Visit) -> HttpResponse:
     record = _person_read(request, visit, also=("consents",))
     citizen = record.citizen
     check_form = ServiceCheckForm(request.GET or None, services=desk_services())
@@ -274,19 +276,19 @@ def _applied_message(service: ServiceItem, citizen: Citizen) -> str:
 @permission_required("citizen.assist")
 @with_visit
 @require_POST
-def apply_page(request: HttpRequest, visit: Visit) -> HttpResponse:
+def apply_page(request: AuthenticatedHttpRequest, visit: Visit) -> HttpResponse:
     citizen = counter_person_get(request.user, visit.citizen_id)
     form = ApplyForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest()
     try:
-        interaction = counter_application_record(
+        service = counter_application_record(
             citizen=citizen, staff=request.user, service_code=form.cleaned_data["service"]
         )
     except PortalError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, _applied_message(interaction.service, citizen))
+        messages.success(request, _applied_message(service, citizen))
     return redirect("counter:person", handle=visit.handle)
 
 
@@ -309,11 +311,11 @@ def _askable_facts(citizen: Citizen, current: dict[str, Any]) -> list:
         for key, fact in FACTS.items()
         if (sensitive_allowed or fact.sensitivity != Sensitivity.SENSITIVE)
         and not fact.identity
-        and not (key in current and current[key].source == FactSource.DEPARTMENT_FEED)
+        and fact_replaceable(current.get(key), by=FactSource.COUNTER_STAFF)
     ]
 
 
-def _facts_page(request: HttpRequest, visit: Visit, form: FactsForm | None = None) -> HttpResponse:
+def _facts_page(request: AuthenticatedHttpRequest, visit: Visit, form: FactsForm | None = None) -> HttpResponse:
     record = _person_read(request, visit)
     citizen, current = record.citizen, record.facts
     if form is None:
@@ -348,7 +350,7 @@ def _facts_page(request: HttpRequest, visit: Visit, form: FactsForm | None = Non
 @permission_required("citizen.assist")
 @with_visit
 @require_http_methods(["GET", "POST"])
-def facts_page(request: HttpRequest, visit: Visit) -> HttpResponse:
+def facts_page(request: AuthenticatedHttpRequest, visit: Visit) -> HttpResponse:
     if request.method != "POST":
         return _facts_page(request, visit)
     citizen = counter_person_get(request.user, visit.citizen_id)
@@ -382,7 +384,7 @@ def facts_page(request: HttpRequest, visit: Visit) -> HttpResponse:
 @permission_required("citizen.assist")
 @with_visit
 @require_http_methods(["GET", "POST"])
-def consents_page(request: HttpRequest, visit: Visit) -> HttpResponse:
+def consents_page(request: AuthenticatedHttpRequest, visit: Visit) -> HttpResponse:
     if request.method == "POST":
         citizen = counter_person_get(request.user, visit.citizen_id)
         form = ConsentForm(request.POST)
@@ -424,7 +426,7 @@ class _ChecklistRequest:
     language: str
 
 
-def _checklist_request(request: HttpRequest, citizen: Citizen) -> _ChecklistRequest:
+def _checklist_request(request: AuthenticatedHttpRequest, citizen: Citizen) -> _ChecklistRequest:
     """The services to list (the ones ticked, else those the person qualifies for among the recommended,
     else all recommended) and the language (the one chosen, else the page's)."""
     items = desk_recommendations(citizen, limit=RECOMMENDED).items
@@ -453,7 +455,7 @@ def _checklist_request(request: HttpRequest, citizen: Citizen) -> _ChecklistRequ
 @permission_required("citizen.assist")
 @with_visit
 @require_GET
-def checklist_page(request: HttpRequest, visit: Visit) -> HttpResponse:
+def checklist_page(request: AuthenticatedHttpRequest, visit: Visit) -> HttpResponse:
     record = _person_read(request, visit)
     citizen = record.citizen
     asked = _checklist_request(request, citizen)
@@ -474,7 +476,7 @@ def checklist_page(request: HttpRequest, visit: Visit) -> HttpResponse:
 @permission_required("citizen.assist")
 @with_visit
 @require_GET
-def checklist_pdf_download(request: HttpRequest, visit: Visit) -> HttpResponse:
+def checklist_pdf_download(request: AuthenticatedHttpRequest, visit: Visit) -> HttpResponse:
     record = _person_read(request, visit, channel=AccessChannel.EXPORT)
     citizen = record.citizen
     asked = _checklist_request(request, citizen)
@@ -514,7 +516,7 @@ def _outreach_row(task: OutreachTask, today: datetime.date) -> OutreachRow:
 @never_cache
 @permission_required("citizen.assist")
 @require_GET
-def outreach_page(request: HttpRequest) -> HttpResponse:
+def outreach_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = OutreachFilterForm(request.GET)
     form.is_valid()
     today = timezone.localdate()
@@ -532,7 +534,9 @@ def outreach_page(request: HttpRequest) -> HttpResponse:
     return render(request, "counter/outreach.html", context, status=400 if form.errors else 200)
 
 
-def _task_page(request: HttpRequest, task: OutreachTask, form: OutreachOutcomeForm, status: int = 200) -> HttpResponse:
+def _task_page(
+    request: AuthenticatedHttpRequest, task: OutreachTask, form: OutreachOutcomeForm, status: int = 200
+) -> HttpResponse:
     context = {
         "row": _outreach_row(task, timezone.localdate()),
         "task": task,
@@ -545,7 +549,7 @@ def _task_page(request: HttpRequest, task: OutreachTask, form: OutreachOutcomeFo
 @never_cache
 @permission_required("citizen.assist")
 @require_http_methods(["GET", "POST"])
-def outreach_task_page(request: HttpRequest, task_id: int) -> HttpResponse:
+def outreach_task_page(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
     if request.method != "POST":
         task = outreach_task_read(request.user, task_id, request_id=_request_id(request))
         return _task_page(request, task, OutreachOutcomeForm())
@@ -577,7 +581,7 @@ def outreach_task_page(request: HttpRequest, task_id: int) -> HttpResponse:
 @never_cache
 @permission_required("citizen.assist")
 @require_POST
-def outreach_visit(request: HttpRequest, task_id: int) -> HttpResponse:
+def outreach_visit(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
     """Serve the task's person at the desk: a visit with the purpose outreach."""
     task = outreach_task_get(request.user, task_id)
     visit = visit_open(request.session, citizen=task.citizen, purpose=AccessPurpose.OUTREACH)

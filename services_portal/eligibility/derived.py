@@ -67,11 +67,14 @@ def _low_income(facts: Mapping[str, Any], on: datetime.date) -> bool | None:
     standard = _dibao_standard(facts, on)
     if standard is None:
         return None
-    return facts["household_income_monthly_per_capita"] < standard * LOW_INCOME_FACTOR
+    income: Decimal = facts["household_income_monthly_per_capita"]
+    return income < standard * LOW_INCOME_FACTOR
 
 
 def _hukou_in_residence_city(facts: Mapping[str, Any], on: datetime.date) -> bool:
-    return facts["hukou_region_code"][:4] == facts["region_code"][:4]
+    hukou_region: str = facts["hukou_region_code"]
+    region: str = facts["region_code"]
+    return hukou_region[:4] == region[:4]
 
 
 DERIVED_FACTS: dict[str, DerivedFact] = {

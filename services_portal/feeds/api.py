@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from profiles.permissions import Allowed
+from profiles.requests import AuthenticatedRequest
 from services_portal.core.api import ErrorSerializer, StrictCharField
 from services_portal.feeds.models import FeedBatch, FeedRowRejection
 from services_portal.feeds.services import feed_batch_get, feed_batch_ingest, feed_csv_parse
@@ -22,17 +23,9 @@ class CsvParser(BaseParser):
 
     media_type = "text/csv"
 
-    def parse(self, stream, media_type=None, parser_context=None) -> bytes:
+    # DRF makes whatever a parser returns `request.data`; the stubs admit only a mapping
+    def parse(self, stream, media_type=None, parser_context=None) -> bytes:  # type: ignore[override]
         return stream.read()
-
-
-class RowSerializer(serializers.Serializer):
-    resident_id = serializers.CharField()
-    fact = serializers.CharField()
-    value = serializers.JSONField()
-    observed_at = serializers.CharField(help_text="A date or an ISO 8601 time, not in the future")
-    expires_at = serializers.CharField(required=False)
-    household_id = serializers.CharField(required=False)
 
 
 class BatchInput(serializers.Serializer):
@@ -78,6 +71,7 @@ class BatchOutput(serializers.ModelSerializer):
 class FeedApi(APIView):
     authentication_classes = [TokenAuthentication]
     permission_classes = [Allowed.to("feed.deliver")]
+    request: AuthenticatedRequest
 
 
 class BatchDeliverApi(FeedApi):

@@ -11,35 +11,31 @@ import csv
 import datetime
 import functools
 import io
-import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, cast
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
+from profiles import hooks
 from profiles.facts import FACTS, FactValueError, Sensitivity
-from profiles.models import Citizen, ConsentEvent, FactSource, FactValue, Household, User
+from profiles.models import Household, User
 from profiles.purposes import Purpose
-from profiles.resident_id import ResidentIdInvalid, resident_id_clean, resident_id_hash, resident_id_mask
-from profiles.services.facts import fact_encode
-from services_portal.casework.services import cases_detect
+from profiles.resident_id import ResidentIdInvalid, resident_id_clean
+from profiles.selectors import consent_in_force_by_purpose
+from profiles.services.bulk import FactRow, PersonRef, citizens_bulk_find, facts_bulk_record
 from services_portal.core.errors import PortalError
 from services_portal.core.tasks import enqueue_on_commit
 from services_portal.feeds.models import FeedBatch, FeedRowRejection
-from services_portal.notifications.services.triggers import FactChange, life_event_pushes_create
 
 REQUIRED_COLUMNS = ("resident_id", "fact", "value", "observed_at")
 OPTIONAL_COLUMNS = ("expires_at", "household_id")
 MAX_ROWS = 200_000
-# Rows per statement: large enough to keep round trips few, small enough to keep statements sane.
-CHUNK = 5000
-BULK_CHUNK = 20_000
-HOUSEHOLD_ID_LENGTH = Household._meta.get_field("external_id").max_length
+HOUSEHOLD_ID_LENGTH = cast(int, Household._meta.get_field("external_id").max_length)  # a CharField's: never None
 # A batch not detected this long after it arrived has lost its task: feeds.tasks.detect_pending queues it.
 DETECT_LOST_AFTER = datetime.timedelta(minutes=5)
 KEY_LENGTH = FeedRowRejection._meta.get_field("fact_key").max_length
@@ -58,14 +54,6 @@ class _Row:
     observed_at: datetime.datetime
     expires_at: datetime.datetime | None
     household_id: str
-
-
-class _Person(NamedTuple):
-    """What ingest needs of a citizen, read without building model instances."""
-
-    pk: int
-    guardian_id: int | None
-    region_code: str
 
 
 @dataclass
@@ -100,6 +88,7 @@ def feed_csv_parse(content: bytes) -> list[dict[str, str]]:
 def _moment(raw: Any) -> datetime.datetime | None:
     """The time a row names, or None where there is none: not a date, or an impossible one (2026-02-30,
     25:00, an offset of days), or one outside what the database can hold."""
+    moment: datetime.datetime | None
     try:
         if isinstance(raw, datetime.datetime):
             moment = raw
@@ -189,185 +178,22 @@ def _check_rows(rows: Iterable[Mapping[str, Any]], department: str, outcome: _Ou
         outcome.accepted.append(_Row(number, clean_number, key, value, observed_at, expires_at, household))
 
 
-def _consents(people: Iterable[_Person]) -> dict[tuple[int, str], bool]:
-    """The consent in force per (holder id, purpose), for every holder, in one query."""
-    holders = {person.guardian_id or person.pk for person in people}
-    latest: dict[tuple[int, str], bool] = {}
-    events = ConsentEvent.objects.filter(
-        citizen_id__in=holders, purpose__in=[Purpose.DATA_MATCHING, Purpose.SENSITIVE_FACTS]
-    ).order_by("created_at", "id")
-    for citizen_id, purpose, granted in events.values_list("citizen_id", "purpose", "granted"):
-        latest[(citizen_id, purpose)] = granted
-    return latest
-
-
-def _chunks(items: list[Any], size: int = CHUNK) -> Iterator[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _people(rows: list[_Row]) -> tuple[dict[str, _Person], int]:
+def _people(rows: list[_Row]) -> tuple[dict[str, PersonRef], int]:
     """Citizens by clean number. A person the portal did not know gets a record only for a row of an
     identity fact (a name, a mobile number: stored without consent, to prove who they are later); any
     other row about them would be refused for want of consent, and makes no record. Those left out of
     the answer have no record."""
-    hashes = {number: resident_id_hash(number) for number in {row.number_clean for row in rows}}
     makes_a_record = {row.number_clean for row in rows if FACTS[row.key].identity}
-
-    def found(digests: list[str]) -> dict[str, _Person]:
-        people = {}
-        for chunk in _chunks(digests):
-            for pk, digest, guardian_id, region_code in Citizen.objects.filter(resident_id_hash__in=chunk).values_list(
-                "pk", "resident_id_hash", "guardian_id", "region_code"
-            ):
-                people[digest] = _Person(pk, guardian_id, region_code)
-        return people
-
-    known = found(list(set(hashes.values())))
-    new = [
-        Citizen(resident_id_hash=digest, resident_id_masked=resident_id_mask(number))
-        for number, digest in hashes.items()
-        if digest not in known and number in makes_a_record
-    ]
-    # Another batch may be creating the same new person at this moment: then its row wins.
-    Citizen.objects.bulk_create(new, batch_size=CHUNK, ignore_conflicts=True)
-    if new:
-        known.update(found([citizen.resident_id_hash for citizen in new]))
-    return {number: known[digest] for number, digest in hashes.items() if digest in known}, len(new)
+    return citizens_bulk_find((row.number_clean for row in rows), create=makes_a_record)
 
 
-def _current_values(wanted: set[tuple[int, str]]) -> dict[tuple[int, str], tuple[int, Any, str]]:
-    """(id, value, department) of the current value of each wanted (citizen id, fact key)."""
-    current = {}
-    keys = sorted({key for _, key in wanted})
-    citizen_ids = sorted({citizen_id for citizen_id, _ in wanted})
-    for chunk in _chunks(citizen_ids):
-        values = FactValue.objects.filter(citizen_id__in=chunk, key__in=keys, superseded_at__isnull=True)
-        for pk, citizen_id, key, value, department in values.values_list(
-            "pk", "citizen_id", "key", "value", "department"
-        ):
-            if (citizen_id, key) in wanted:
-                current[(citizen_id, key)] = (pk, value, department)
-    return current
-
-
-class _NewFact(NamedTuple):
-    citizen_id: int
-    key: str
-    value: Any  # as JSON
-    observed_at: datetime.datetime
-    expires_at: datetime.datetime | None
-
-
-def _facts_write(new: list[_NewFact], superseded: list[int], department: str, account: User) -> None:
-    """Mark the superseded values, then insert the new ones: a person has one current value of a fact
-    at a time (the `one_current_value` constraint), so the old one must step aside first."""
-    now = timezone.now()
-    if connection.vendor == "postgresql":
-        # The statement bulk_create makes on PostgreSQL (INSERT ... SELECT FROM UNNEST, one array per
-        # column), without preparing every field of every row through the ORM: that took about 12 s
-        # per 100,000 rows, against 3 s for the database's own work.
-        with connection.cursor() as cursor:
-            for chunk in _chunks(superseded, BULK_CHUNK):
-                cursor.execute(_SUPERSEDE_SQL, [now, chunk])
-            for chunk in _chunks(new, BULK_CHUNK):
-                citizen_ids, keys, values, observed, expires = zip(*chunk, strict=True)
-                cursor.execute(
-                    _INSERT_SQL,
-                    [
-                        FactSource.DEPARTMENT_FEED,
-                        department,
-                        account.pk,
-                        now,
-                        list(citizen_ids),
-                        list(keys),
-                        [json.dumps(value) for value in values],
-                        list(observed),
-                        list(expires),
-                    ],
-                )
-        return
-    for chunk in _chunks(superseded):
-        FactValue.objects.filter(pk__in=chunk).update(superseded_at=now)
-    FactValue.objects.bulk_create(
-        [
-            FactValue(
-                citizen_id=fact.citizen_id,
-                key=fact.key,
-                value=fact.value,
-                source=FactSource.DEPARTMENT_FEED,
-                department=department,
-                recorded_by_id=account.pk,
-                observed_at=fact.observed_at,
-                expires_at=fact.expires_at,
-            )
-            for fact in new
-        ],
-        batch_size=CHUNK,
-    )
-
-
-_SUPERSEDE_SQL = "UPDATE profiles_factvalue SET superseded_at = %s WHERE id = ANY(%s::bigint[])"
-_INSERT_SQL = """
-INSERT INTO profiles_factvalue
-    (source, department, recorded_by_id, recorded_at, superseded_at, citizen_id, key, value, observed_at, expires_at)
-SELECT %s, %s, %s, %s, NULL, citizen_id, key, value::jsonb, observed_at, expires_at
-FROM UNNEST(%s::bigint[], %s::varchar[], %s::text[], %s::timestamptz[], %s::timestamptz[])
-    AS row (citizen_id, key, value, observed_at, expires_at)
-"""
-
-
-def _store(
-    rows: list[_Row], people: dict[str, _Person], department: str, account: User
-) -> tuple[set[int], dict[int, dict[str, FactChange]]]:
-    """Supersede the current values and write the new ones in bulk; returns the citizens changed, and
-    per citizen the facts whose value changed (what may start a life event)."""
-    current = _current_values({(people[row.number_clean].pk, row.key) for row in rows})
-    new: list[_NewFact] = []
-    superseded: list[int] = []
-    changes: dict[int, dict[str, FactChange]] = defaultdict(dict)
-    for row in rows:
-        citizen_id = people[row.number_clean].pk
-        encoded = fact_encode(row.value)
-        previous = current.get((citizen_id, row.key))
-        if previous is not None:
-            previous_id, previous_value, previous_department = previous
-            if previous_value == encoded and previous_department == department:
-                continue  # the same value from the same department: nothing new to record
-            superseded.append(previous_id)
-        if (previous is None or previous[1] != encoded) and not FACTS[row.key].identity:
-            changes[citizen_id][row.key] = FactChange(previous[1] if previous else None, row.observed_at)
-        new.append(_NewFact(citizen_id, row.key, encoded, row.observed_at, row.expires_at))
-    _facts_write(new, superseded, department, account)
-    regions_new = {people[row.number_clean].pk: row.value for row in rows if row.key == "region_code"}
-    moved = [
-        Citizen(pk=person.pk, region_code=regions_new[person.pk])
-        for person in {people[row.number_clean] for row in rows}
-        if person.pk in regions_new and regions_new[person.pk] != person.region_code
-    ]
-    Citizen.objects.bulk_update(moved, ["region_code"], batch_size=CHUNK)
-    return {fact.citizen_id for fact in new}, changes
-
-
-def _households(rows: list[_Row], people: dict[str, _Person]) -> set[int]:
-    """Link people into the households named by the rows; returns the citizens whose household changed."""
+def _households(rows: list[_Row], people: dict[str, PersonRef]) -> dict[str, set[int]]:
+    """The households the rows name, with the people each row links into it."""
     wanted: dict[str, set[int]] = defaultdict(set)
     for row in rows:
         if row.household_id and not FACTS[row.key].identity:  # an identity row links no one: no consent
             wanted[row.household_id].add(people[row.number_clean].pk)
-    if not wanted:
-        return set()
-    existing = {h.external_id: h for h in Household.objects.filter(external_id__in=wanted)}
-    Household.objects.bulk_create([Household(external_id=e) for e in wanted if e not in existing])
-    households = {h.external_id: h for h in Household.objects.filter(external_id__in=wanted)}
-    through = Household.members.through
-    links = [
-        through(household_id=households[external].pk, citizen_id=citizen_id)
-        for external, citizen_ids in wanted.items()
-        for citizen_id in citizen_ids
-    ]
-    through.objects.bulk_create(links, ignore_conflicts=True, batch_size=5000)
-    return {citizen_id for citizen_ids in wanted.values() for citizen_id in citizen_ids}
+    return wanted
 
 
 def feed_batch_get(*, department: str, batch_id: str) -> FeedBatch | None:
@@ -375,7 +201,7 @@ def feed_batch_get(*, department: str, batch_id: str) -> FeedBatch | None:
 
 
 def feed_batch_ingest(
-    *, account: User, batch_id: str, rows: list[Mapping[str, Any]], format: str = FeedBatch.Format.JSON
+    *, account: User, batch_id: str, rows: Sequence[Mapping[str, Any]], format: str = FeedBatch.Format.JSON
 ) -> FeedBatch:
     """Store a department's batch. Returns the batch with its counts; rejected rows are on `rejections`."""
     department = account.department
@@ -399,24 +225,23 @@ def feed_batch_ingest(
             return done
         raise
     if changed:
-        from services_portal.feeds.tasks import detect_batch
-
-        enqueue_on_commit(detect_batch, batch.pk)
+        enqueue_on_commit("services_portal.feeds.tasks.detect_batch", batch.pk)
     return batch
 
 
 def feed_batch_detect(*, batch_pk: int) -> int:
-    """Casework detection for the people a batch changed, then the batch is marked detected, in one
-    transaction. Returns the cases opened. Safe to run twice: the second run finds the batch done."""
+    """The apps above reassess the people a batch changed (profiles.hooks.on_people_reassess: casework
+    opens the cases they now qualify for), then the batch is marked detected, in one transaction.
+    Returns the cases opened. Safe to run twice: the second run finds the batch done."""
     with transaction.atomic():
         batch = FeedBatch.objects.select_for_update().filter(pk=batch_pk, detected_at__isnull=True).first()
         if batch is None:
             return 0
-        opened = cases_detect(citizen_ids=batch.detect_citizen_ids)
+        opened = sum(hooks.on_people_reassess.collect(batch.detect_citizen_ids))
         batch.detected_at = timezone.now()
         batch.detect_citizen_ids = []
         batch.save(update_fields=["detected_at", "detect_citizen_ids"])
-    return len(opened)
+    return opened
 
 
 def feed_batches_undetected(*, now: datetime.datetime | None = None) -> list[int]:
@@ -428,31 +253,37 @@ def feed_batches_undetected(*, now: datetime.datetime | None = None) -> list[int
 
 
 def _ingest(
-    account: User, department: str, batch_id: str, format: str, rows: list, outcome: _Outcome
+    account: User, department: str, batch_id: str, format: str, rows: Sequence[Mapping[str, Any]], outcome: _Outcome
 ) -> tuple[FeedBatch, set[int]]:
     batch = FeedBatch.objects.create(department=department, batch_id=batch_id, account=account, format=format)
     people, created = _people(outcome.accepted)
-    consents = _consents(people.values())
+    consenting = consent_in_force_by_purpose(people.values(), [Purpose.DATA_MATCHING, Purpose.SENSITIVE_FACTS])
+    matching, sensitive_ok = consenting[Purpose.DATA_MATCHING], consenting[Purpose.SENSITIVE_FACTS]
     storable = []
     for row in outcome.accepted:
         citizen = people.get(row.number_clean)
-        holder = citizen and (citizen.guardian_id or citizen.pk)
         if citizen is not None and FACTS[row.key].identity:
             storable.append(row)  # proves who the person is, for nothing else (profiles.facts IDENTITY_BASIS)
-        elif citizen is None or not consents.get((holder, Purpose.DATA_MATCHING)):
+        elif citizen is None or citizen.pk not in matching:
             message = _("The person has not agreed to receive department data.")
             outcome.reject(row.number, "no_data_matching_consent", message, row.key)
-        elif FACTS[row.key].sensitivity == Sensitivity.SENSITIVE and not consents.get(
-            (holder, Purpose.SENSITIVE_FACTS)
-        ):
+        elif FACTS[row.key].sensitivity == Sensitivity.SENSITIVE and citizen.pk not in sensitive_ok:
             message = _("The person has not agreed to the portal holding sensitive facts.")
             outcome.reject(row.number, "no_sensitive_consent", message, row.key)
         else:
             storable.append(row)
-    stored, changes = _store(storable, people, department, account)
-    changed = stored | _households(storable, people)
-    # in this transaction: the batch and the pushes it causes commit together, or neither does
-    life_event_pushes_create(changes=changes)
+    # in this transaction: the batch and the pushes it causes (profiles.hooks.on_facts_recorded) commit
+    # together, or neither does
+    recorded = facts_bulk_record(
+        facts=[
+            FactRow(people[row.number_clean].pk, row.key, row.value, row.observed_at, row.expires_at)
+            for row in storable
+        ],
+        department=department,
+        recorded_by=account,
+        households=_households(storable, people),
+    )
+    changed = recorded.citizen_ids
     for rejection in outcome.rejected:
         rejection.batch = batch
     FeedRowRejection.objects.bulk_create(sorted(outcome.rejected, key=lambda r: r.row_number), batch_size=5000)

@@ -19,7 +19,7 @@ class PushReadPolicy:
 
 class DeliveryInline(PushReadPolicy, admin.TabularInline):
     model = Delivery
-    fields = ["channel", "state", "attempts", "external_id", "last_error", "created_at", "updated_at"]
+    fields = ("channel", "state", "attempts", "external_id", "last_error", "created_at", "updated_at")
     readonly_fields = fields
     extra = 0
     can_delete = False

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from profiles.permissions import Allowed
+from profiles.requests import AuthenticatedRequest
 from profiles.selectors import citizen_of
 from services_portal.core.api import ErrorSerializer
 from services_portal.core.i18n import active_suffix
@@ -44,6 +45,7 @@ class InboxApi(ListAPIView):
 
     permission_classes = [Allowed.to("self.manage")]
     serializer_class = NotificationOutput
+    request: AuthenticatedRequest
 
     @extend_schema(tags=["me"], parameters=[InboxInput])
     def get(self, request, *args, **kwargs):

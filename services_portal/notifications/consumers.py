@@ -67,6 +67,8 @@ class LiveInboxConsumer(AsyncJsonWebsocketConsumer):
 
     @database_sync_to_async
     def _message(self, notification_id: int) -> dict[str, Any] | None:
+        if self.citizen_id is None:  # events reach only sockets in a citizen's group, so never here
+            return None
         notification = notification_of(citizen_id=self.citizen_id, notification_id=notification_id)
         if notification is None:
             return None

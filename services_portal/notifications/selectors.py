@@ -1,9 +1,12 @@
-"""Reading notifications: a person's own inbox only."""
+"""Reading notifications: a person's own inbox, and what the outbox already holds."""
+
+import datetime
+from collections.abc import Iterable
 
 from django.db.models import Case, QuerySet, Value, When
 
 from profiles.models import Citizen
-from services_portal.notifications.models import Notification
+from services_portal.notifications.models import Notification, Push
 
 
 def inbox_for(citizen: Citizen, *, unread_only: bool = False) -> QuerySet[Notification]:
@@ -26,3 +29,14 @@ def notification_of(*, citizen_id: int, notification_id: int) -> Notification | 
 def inbox_unread_count(*, citizen_id: int) -> int:
     """How many of the person's notifications they have not read yet (the header's count)."""
     return Notification.objects.filter(citizen_id=citizen_id, read_at__isnull=True).count()
+
+
+def citizens_pushed_since(citizen_ids: Iterable[int], *, trigger: str, since: datetime.datetime) -> set[int]:
+    """Those of these people a push of this trigger was written for since `since`."""
+    pushes = Push.objects.filter(citizen_id__in=list(citizen_ids), trigger=trigger, created_at__gte=since)
+    return set(pushes.values_list("citizen_id", flat=True))
+
+
+def services_pushed(citizen_ids: Iterable[int]) -> set[tuple[int, int]]:
+    """(person, service) of every push written for these people, whatever its trigger."""
+    return set(Push.objects.filter(citizen_id__in=list(citizen_ids)).values_list("citizen_id", "service_id"))

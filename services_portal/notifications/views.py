@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from profiles.requests import AuthenticatedHttpRequest
 from profiles.selectors import citizen_of
 from services_portal.core.i18n import active_suffix
 from services_portal.notifications.models import Notification
@@ -42,7 +43,7 @@ class InboxItem:
 
 @login_required
 @require_GET
-def inbox_page(request: HttpRequest) -> HttpResponse:
+def inbox_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     citizen = citizen_of(request.user)
     paginator = Paginator(inbox_unread_first(citizen), request.display.page_size(INBOX_PAGE_SIZE))
     page = paginator.get_page(request.GET.get("page"))
@@ -56,7 +57,7 @@ def inbox_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def notification_read(request: HttpRequest, notification_id: int) -> HttpResponse:
+def notification_read(request: AuthenticatedHttpRequest, notification_id: int) -> HttpResponse:
     notification = notification_mark_read(citizen=citizen_of(request.user), notification_id=notification_id)
     messages.success(request, _("Marked as read: %(title)s") % {"title": InboxItem.of(notification).title})
     return redirect("notifications:inbox")
@@ -64,7 +65,7 @@ def notification_read(request: HttpRequest, notification_id: int) -> HttpRespons
 
 @login_required
 @require_GET
-def notification_open(request: HttpRequest, notification_id: int) -> HttpResponse:
+def notification_open(request: AuthenticatedHttpRequest, notification_id: int) -> HttpResponse:
     """Follow a notification's link; following it is reading it (marking it again changes nothing)."""
     notification = notification_mark_read(citizen=citizen_of(request.user), notification_id=notification_id)
     link = notification.link

@@ -21,13 +21,14 @@ class ScreenerInput(serializers.Serializer):
 
 class FactRequestOutput(serializers.Serializer):
     key = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field, not Field.label
     question = serializers.CharField()
 
 
 class CriterionResultOutput(serializers.Serializer):
     key = serializers.CharField()
-    label = serializers.CharField(source="criterion.label")
+    # a declared field, not Field.label: DRF's metaclass takes it off the class
+    label = serializers.CharField(source="criterion.label")  # type: ignore[assignment]
     status = serializers.ChoiceField(choices=["met", "not_met", "unknown"])
 
 
@@ -40,7 +41,8 @@ class ScreenedServiceOutput(serializers.Serializer):
     tell_us = serializers.SerializerMethodField()
 
     def get_tell_us(self, item: ScreenedService) -> list[dict]:
-        return FactRequestOutput(item.ask_for, many=True).data
+        # many=True makes a ListSerializer, whose data is a list; the stubs type it as the single serializer's dict
+        return FactRequestOutput(item.ask_for, many=True).data  # type: ignore[return-value]
 
 
 class ScreenerOutput(serializers.Serializer):

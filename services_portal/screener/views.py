@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from accessibility.middleware import DisplayHttpRequest
 from profiles.facts import FactDefinition, FactType
 from services_portal.core.errors import PortalError
 from services_portal.reference import regions
@@ -57,7 +58,7 @@ def _check_page(request: HttpRequest, steps: list[Step], raw: dict[str, str]) ->
 
 
 @never_cache
-def screener_page(request: HttpRequest) -> HttpResponse:
+def screener_page(request: DisplayHttpRequest) -> HttpResponse:
     per_step = QUESTIONS_PER_STEP_ELDER if request.display.elder_mode else QUESTIONS_PER_STEP
     steps = screener_steps(per_step=per_step)
     if request.method != "POST":

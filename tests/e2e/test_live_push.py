@@ -26,8 +26,8 @@ from django.utils.translation import gettext_lazy
 
 from profiles.models import Citizen, ConsentChannel, Role
 from profiles.purposes import Purpose
-from profiles.selectors import citizen_tags
 from profiles.services.consent import consent_grant
+from services_portal.catalog.life_events import citizen_tags
 from services_portal.catalog.models import Bundle
 from services_portal.catalog.services import catalog_import
 from services_portal.counter.models import OutreachTask

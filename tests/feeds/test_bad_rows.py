@@ -6,7 +6,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from profiles.models import Citizen, FactValue, Household
-from profiles.selectors import citizen_facts
+from services_portal.eligibility.facts import citizen_facts
 from services_portal.feeds.models import FeedBatch
 from services_portal.feeds.services import feed_batch_ingest
 from tests.factories import birth_row, resident_id_make

@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from profiles.models import Citizen, FactValue, Household, Role
-from profiles.selectors import citizen_facts
+from services_portal.eligibility.facts import citizen_facts
 from services_portal.feeds.models import FeedBatch
 from services_portal.feeds.services import BatchRefused, feed_batch_ingest, feed_csv_parse
 from tests.factories import StaffFactory, birth_row, resident_id_make

@@ -13,6 +13,7 @@ from profiles.models import ConsentChannel, FactSource, User
 from profiles.purposes import Purpose
 from profiles.services.consent import consent_grant
 from profiles.services.facts import fact_record
+from recommender.tasks import sweep
 from services_portal.casework.models import Case
 from services_portal.casework.services import case_reject
 from services_portal.catalog.models import Bundle, ServiceItem
@@ -20,7 +21,7 @@ from services_portal.catalog.services import catalog_import
 from services_portal.counter.models import OutreachTask
 from services_portal.feeds.services import feed_batch_ingest
 from services_portal.notifications.models import Delivery, Fanout, Notification, NotificationKind, Push, Trigger
-from services_portal.notifications.tasks import dispatch, sweep
+from services_portal.notifications.tasks import dispatch
 from tests.factories import birth_row
 from tests.notifications.push_helpers import at, person
 

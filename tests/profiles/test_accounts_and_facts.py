@@ -6,11 +6,13 @@ from django.utils import timezone
 from profiles.models import Citizen, ConsentChannel, FactSource, FactValue
 from profiles.purposes import Purpose
 from profiles.resident_id import ResidentIdInvalid, resident_id_clean, resident_id_mask
-from profiles.selectors import citizen_facts, citizen_tags, consent_given
+from profiles.selectors import consent_given
 from profiles.services.accounts import citizen_register
 from profiles.services.consent import consent_grant, consent_withdraw
 from profiles.services.facts import fact_record, facts_self_declare
+from services_portal.catalog.life_events import citizen_tags
 from services_portal.core.errors import PortalError
+from services_portal.eligibility.facts import citizen_facts
 from tests.factories import PASSWORD, resident_id_make
 
 

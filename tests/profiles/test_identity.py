@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from profiles.models import Citizen, CodePurpose, ConsentChannel, ConsentEvent, FactSource, FactValue, Role, User
 from profiles.purposes import Purpose
 from profiles.resident_id import resident_id_hash
-from profiles.selectors import citizen_facts, consent_given, fact_values_current
+from profiles.selectors import consent_given, fact_values_current
 from profiles.services.accounts import citizen_register
 from profiles.services.codes import code_issue
 from profiles.services.consent import consent_grant
@@ -20,6 +20,7 @@ from profiles.services.facts import fact_record, facts_self_declare
 from profiles.services.identity import identity_begin, identity_complete, identity_methods
 from services_portal.core import sms
 from services_portal.core.errors import PortalError
+from services_portal.eligibility.facts import citizen_facts
 from services_portal.feeds.services import feed_batch_ingest
 from services_portal.notifications.models import Notification, NotificationKind
 from tests.factories import PASSWORD, StaffFactory, citizen_make, resident_id_make

@@ -13,10 +13,11 @@ from django.utils import timezone
 
 from profiles.models import AccessChannel, ConsentChannel, FactErrorReport, FactSource, FactValue, Role
 from profiles.purposes import Purpose
-from profiles.selectors import citizen_tags, consent_given
+from profiles.selectors import consent_given
 from profiles.services.access import access_record
 from profiles.services.consent import consent_grant
 from profiles.services.facts import fact_record
+from services_portal.catalog.life_events import citizen_tags
 from tests.factories import StaffFactory
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}

@@ -17,7 +17,7 @@ def index_of(departments: list[str], essential: list[bool]) -> CatalogIndex:
         departments=tuple(departments),
         life_events=(frozenset(),) * n,
         essential=np.array(essential),
-        life_event_expressions=(),
+        life_event_rules=(),
     )
 
 

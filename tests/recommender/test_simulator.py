@@ -15,7 +15,6 @@ from django.db import transaction
 from profiles.facts import FACTS, Sensitivity
 from profiles.models import Citizen, ConsentEvent, FactValue
 from profiles.purposes import Purpose
-from profiles.selectors import facts_for
 from recommender.models import Interaction
 from recommender.simulator import SimulationRefused, SimulationSummary, population_simulate, rates
 from services_portal.catalog.models import ServiceItem
@@ -23,6 +22,7 @@ from services_portal.catalog.rules import catalog_rules
 from services_portal.catalog.services import catalog_import
 from services_portal.eligibility.derived import facts_with_derived
 from services_portal.eligibility.engine import Outcome, eligibility_evaluate
+from services_portal.eligibility.facts import facts_for
 
 NOW = datetime.datetime(2026, 10, 1, 15, 30, tzinfo=datetime.UTC)
 DAYS = 180

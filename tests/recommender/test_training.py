@@ -2,10 +2,12 @@
 
 import datetime
 import io
+import shutil
 
 import numpy as np
 import pytest
 from django.core.management import call_command
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import override
@@ -22,6 +24,7 @@ from recommender.services.training import model_evaluate, model_train
 from recommender.serving import served_forget
 from recommender.simulator import population_simulate
 from recommender.tasks import score_population
+from tests.conftest import catalog_present, data_shared_by_tests
 from tests.factories import StaffFactory
 
 NOW = datetime.datetime(2026, 11, 1, 10, 0, tzinfo=datetime.UTC)
@@ -41,15 +44,33 @@ def _nothing_loaded():
     served_forget()
 
 
-@pytest.fixture
-def province(catalog):
-    population_simulate(people=1500, seed=7, now=NOW)
+@pytest.fixture(scope="class")
+def _province_shared(django_db_blocker, catalog_data):
+    with data_shared_by_tests(django_db_blocker):
+        catalog_present(catalog_data)
+        population_simulate(people=1500, seed=7, now=NOW)
+        yield
 
 
 @pytest.fixture
-def trained(province):
-    """The first model, trained two weeks before the end of the data: the next one has a hold-out to be judged on."""
-    return model_train(now=NOW - HOLDOUT).model
+def province(_province_shared, db):
+    """1,500 simulated people, simulated once for the tests of a class: each test rolls back what it changes."""
+
+
+@pytest.fixture(scope="class")
+def _trained_shared(_province_shared, django_db_blocker, tmp_path_factory):
+    media = tmp_path_factory.mktemp("media")
+    with override_settings(MEDIA_ROOT=str(media)), django_db_blocker.unblock():
+        return model_train(now=NOW - HOLDOUT).model.pk, media
+
+
+@pytest.fixture
+def trained(_trained_shared, province, settings, tmp_path):
+    """The first model, trained two weeks before the end of the data (the next one has a hold-out to be judged
+    on), once for the tests of a class; each test has its own copy of the model's file."""
+    model_id, media = _trained_shared
+    settings.MEDIA_ROOT = str(shutil.copytree(media, tmp_path / "media"))
+    return RecommenderModel.objects.get(pk=model_id)
 
 
 def active_citizen() -> Citizen:
@@ -78,155 +99,155 @@ def test_the_hybrid_beats_both_baselines_overall_and_for_people_new_to_the_porta
     assert set(evaluation.groups) == {"age band", "region", "online/offline", "disability"}
 
 
-def test_training_registers_a_versioned_model_with_its_data_window_and_metrics_and_serves_it(trained):
-    # then
-    assert trained.version == 1
-    assert trained.status == ModelStatus.ACTIVE
-    assert trained.window_end == NOW - 2 * HOLDOUT
-    assert trained.holdout_end == NOW - HOLDOUT
-    assert trained.parameters["als_factors"] == training.TrainingParameters.als_factors
-    assert len(trained.checksum) == 64
-    assert trained.artifact.name.endswith("model-v1.npz")
-    summary = trained.metrics["summary"]
-    assert trained.metrics["ndcg@10"] == pytest.approx(summary["methods"]["hybrid"]["overall"]["ndcg"])
-    assert summary["methods"]["hybrid"]["groups"]["age band"]["largest_gap"]["ndcg"] is not None
-    assert trained.people_count > 100
-    assert trained.interaction_count > 1000
+class TestOnATrainedModel:
+    """Tests that share one simulated province and the model first trained on it."""
 
+    def test_training_registers_a_versioned_model_with_its_data_window_and_metrics_and_serves_it(self, trained):
+        # then
+        assert trained.version == 1
+        assert trained.status == ModelStatus.ACTIVE
+        assert trained.window_end == NOW - 2 * HOLDOUT
+        assert trained.holdout_end == NOW - HOLDOUT
+        assert trained.parameters["als_factors"] == training.TrainingParameters.als_factors
+        assert len(trained.checksum) == 64
+        assert trained.artifact.name.endswith("model-v1.npz")
+        summary = trained.metrics["summary"]
+        assert trained.metrics["ndcg@10"] == pytest.approx(summary["methods"]["hybrid"]["overall"]["ndcg"])
+        assert summary["methods"]["hybrid"]["groups"]["age band"]["largest_gap"]["ndcg"] is not None
+        assert trained.people_count > 100
+        assert trained.interaction_count > 1000
 
-def test_a_person_s_list_blends_the_models_and_says_why_in_their_language(trained):
-    # given
-    person = active_citizen()
+    def test_a_person_s_list_blends_the_models_and_says_why_in_their_language(self, trained):
+        # given
+        person = active_citizen()
 
-    # when
-    with override("zh-hans"):
-        for_you = recommendations_for(person)
-    with override("en"):
-        in_english = recommendations_for(person)
+        # when
+        with override("zh-hans"):
+            for_you = recommendations_for(person)
+        with override("en"):
+            in_english = recommendations_for(person)
 
-    # then the serving model ranks, and every item carries reasons
-    assert for_you.personalised and for_you.model_version == 1 and for_you.fallback is None
-    assert len(for_you.items) == 10
-    assert all(item.reasons for item in for_you.items)
-    sources = {source for item in for_you.items for source in item.sources}
-    assert {Source.ALS, Source.LIGHTFM} <= sources
-    collaborative = [r for item in for_you.items for r in item.reasons if r.kind == ReasonKind.COLLABORATIVE]
-    assert collaborative and all(r.services for r in collaborative)
-    done = set(
-        Interaction.objects.filter(citizen=person, kind__in=["apply", "complete"]).values_list(
-            "service__code", flat=True
+        # then the serving model ranks, and every item carries reasons
+        assert for_you.personalised and for_you.model_version == 1 and for_you.fallback is None
+        assert len(for_you.items) == 10
+        assert all(item.reasons for item in for_you.items)
+        sources = {source for item in for_you.items for source in item.sources}
+        assert {Source.ALS, Source.LIGHTFM} <= sources
+        collaborative = [r for item in for_you.items for r in item.reasons if r.kind == ReasonKind.COLLABORATIVE]
+        assert collaborative and all(r.services for r in collaborative)
+        done = set(
+            Interaction.objects.filter(citizen=person, kind__in=["apply", "complete"]).values_list(
+                "service__code", flat=True
+            )
         )
-    )
-    assert not done & {item.service.code for item in for_you.items}
-    assert {service.code for service in collaborative[0].services} <= set(
-        Interaction.objects.filter(citizen=person).values_list("service__code", flat=True)
-    )
-    english = [r.text for item in in_english.items for r in item.reasons]
-    chinese = [r.text for item in for_you.items for r in item.reasons]
-    assert any(text.startswith("People who used") for text in english)
-    assert any(text.startswith("办理过") for text in chinese)
+        assert not done & {item.service.code for item in for_you.items}
+        assert {service.code for service in collaborative[0].services} <= set(
+            Interaction.objects.filter(citizen=person).values_list("service__code", flat=True)
+        )
+        english = [r.text for item in in_english.items for r in item.reasons]
+        chinese = [r.text for item in for_you.items for r in item.reasons]
+        assert any(text.startswith("People who used") for text in english)
+        assert any(text.startswith("办理过") for text in chinese)
+
+    def test_a_worse_model_is_kept_out_of_serving(self, trained, monkeypatch):
+        # given a second training, two weeks on, whose blend turns LightFM's ranking upside down
+        fit = training.artifact_fit
+
+        def upside_down(*args, **kwargs):
+            artifact, timings = fit(*args, **kwargs)
+            artifact.blend = {Source.LIGHTFM.value: -1.0}
+            return artifact, timings
+
+        monkeypatch.setattr("recommender.services.training.artifact_fit", upside_down)
+
+        # when
+        second = model_train(now=NOW).model
+
+        # then it is registered but not served; the first model serves on
+        assert second.status == ModelStatus.REJECTED
+        assert "below the serving model" in second.note
+        assert second.metrics["serving_model"]["ndcg@10"] > second.metrics["ndcg@10"]
+        assert second.metrics["serving_model"]["paired_difference"] < 0
+        assert RecommenderModel.objects.get(status=ModelStatus.ACTIVE).version == 1
+
+    def test_a_better_or_equal_model_replaces_the_serving_one_atomically(self, trained):
+        # when the training two weeks on does as well
+        second = model_train(now=NOW).model
+
+        # then exactly one model serves, and it is the new one
+        assert second.status == ModelStatus.ACTIVE
+        assert list(RecommenderModel.objects.values_list("version", "status").order_by("version")) == [
+            (1, ModelStatus.RETIRED),
+            (2, ModelStatus.ACTIVE),
+        ]
+        assert recommendations_for(active_citizen()).model_version == 2
+
+    def test_batch_scoring_runs_in_chunks_and_serving_reads_the_stored_list(self, trained, settings):
+        # given small chunks, so several tasks share the population
+        settings.RECOMMENDER_SCORE_CHUNK = 100
+        allowed = personalised_ids(Citizen.objects.values_list("pk", flat=True))
+
+        # when
+        queued = score_population.delay().get()
+
+        # then everyone who allows personalisation has a stored list from the serving model
+        assert queued == len(allowed)
+        assert ScoredList.objects.count() == len(allowed)
+        assert set(ScoredList.objects.values_list("model__version", flat=True)) == {1}
+        person = active_citizen()
+        stored = ScoredList.objects.get(citizen=person)
+        assert [item["service"] for item in stored.items[:3]] == [
+            item.service.code for item in recommendations_for(person).items[:3]
+        ]
+
+        # and when the stored list, newer than anything the person did, puts its last item first
+        stored.items[-1]["sources"][Source.RULES.value] = 100.0
+        stored.scored_at = timezone.now()
+        stored.save()
+
+        # then serving follows the stored scores rather than scoring again
+        assert recommendations_for(person).items[0].service.code == stored.items[-1]["service"]
+
+    def test_withdrawing_personalisation_forgets_the_stored_list(self, trained):
+        score_population.delay()
+        person = active_citizen()
+        assert ScoredList.objects.filter(citizen=person).exists()
+
+        consent_withdraw(citizen=person, purpose=Purpose.PERSONALISATION, channel=ConsentChannel.WEB)
+
+        assert not ScoredList.objects.filter(citizen=person).exists()
 
 
-def test_a_worse_model_is_kept_out_of_serving(trained, monkeypatch):
-    # given a second training, two weeks on, whose blend turns LightFM's ranking upside down
-    fit = training.artifact_fit
+class TestOnASimulatedProvince:
+    """Tests that share one simulated province, before any model."""
 
-    def upside_down(*args, **kwargs):
-        artifact, timings = fit(*args, **kwargs)
-        artifact.blend = {Source.LIGHTFM.value: -1.0}
-        return artifact, timings
+    def test_people_who_withdrew_personalisation_are_left_out_of_the_next_training(self, province):
+        # given two active people who stop personalisation, one by consent and one by the switch
+        allowed = sorted(personalised_ids(Interaction.objects.values_list("citizen_id", flat=True).distinct()))
+        withdrawn, switched_off = Citizen.objects.get(pk=allowed[0]), Citizen.objects.get(pk=allowed[1])
+        consent_withdraw(citizen=withdrawn, purpose=Purpose.PERSONALISATION, channel=ConsentChannel.WEB)
+        personalisation_set(citizen=switched_off, enabled=False)
 
-    monkeypatch.setattr("recommender.services.training.artifact_fit", upside_down)
+        # when
+        model = model_train(now=NOW).model
 
-    # when
-    second = model_train(now=NOW).model
+        # then neither is counted among the people the model learnt from
+        assert model.people_count == len(allowed) - 2
+        assert recommendations_for(withdrawn).personalised is False
 
-    # then it is registered but not served; the first model serves on
-    assert second.status == ModelStatus.REJECTED
-    assert "below the serving model" in second.note
-    assert second.metrics["serving_model"]["ndcg@10"] > second.metrics["ndcg@10"]
-    assert second.metrics["serving_model"]["paired_difference"] < 0
-    assert RecommenderModel.objects.get(status=ModelStatus.ACTIVE).version == 1
+    def test_the_evaluation_command_writes_a_report_with_charts(self, province, tmp_path):
+        # when
+        out = io.StringIO()
+        call_command("recommender_evaluate", "--out", str(tmp_path), stdout=out)
 
-
-def test_a_better_or_equal_model_replaces_the_serving_one_atomically(trained):
-    # when the training two weeks on does as well
-    second = model_train(now=NOW).model
-
-    # then exactly one model serves, and it is the new one
-    assert second.status == ModelStatus.ACTIVE
-    assert list(RecommenderModel.objects.values_list("version", "status").order_by("version")) == [
-        (1, ModelStatus.RETIRED),
-        (2, ModelStatus.ACTIVE),
-    ]
-    assert recommendations_for(active_citizen()).model_version == 2
-
-
-def test_people_who_withdrew_personalisation_are_left_out_of_the_next_training(province):
-    # given two active people who stop personalisation, one by consent and one by the switch
-    allowed = sorted(personalised_ids(Interaction.objects.values_list("citizen_id", flat=True).distinct()))
-    withdrawn, switched_off = Citizen.objects.get(pk=allowed[0]), Citizen.objects.get(pk=allowed[1])
-    consent_withdraw(citizen=withdrawn, purpose=Purpose.PERSONALISATION, channel=ConsentChannel.WEB)
-    personalisation_set(citizen=switched_off, enabled=False)
-
-    # when
-    model = model_train(now=NOW).model
-
-    # then neither is counted among the people the model learnt from
-    assert model.people_count == len(allowed) - 2
-    assert recommendations_for(withdrawn).personalised is False
-
-
-def test_batch_scoring_runs_in_chunks_and_serving_reads_the_stored_list(trained, settings):
-    # given small chunks, so several tasks share the population
-    settings.RECOMMENDER_SCORE_CHUNK = 100
-    allowed = personalised_ids(Citizen.objects.values_list("pk", flat=True))
-
-    # when
-    queued = score_population.delay().get()
-
-    # then everyone who allows personalisation has a stored list from the serving model
-    assert queued == len(allowed)
-    assert ScoredList.objects.count() == len(allowed)
-    assert set(ScoredList.objects.values_list("model__version", flat=True)) == {1}
-    person = active_citizen()
-    stored = ScoredList.objects.get(citizen=person)
-    assert [item["service"] for item in stored.items[:3]] == [
-        item.service.code for item in recommendations_for(person).items[:3]
-    ]
-
-    # and when the stored list, newer than anything the person did, puts its last item first
-    stored.items[-1]["sources"][Source.RULES.value] = 100.0
-    stored.scored_at = timezone.now()
-    stored.save()
-
-    # then serving follows the stored scores rather than scoring again
-    assert recommendations_for(person).items[0].service.code == stored.items[-1]["service"]
-
-
-def test_withdrawing_personalisation_forgets_the_stored_list(trained):
-    score_population.delay()
-    person = active_citizen()
-    assert ScoredList.objects.filter(citizen=person).exists()
-
-    consent_withdraw(citizen=person, purpose=Purpose.PERSONALISATION, channel=ConsentChannel.WEB)
-
-    assert not ScoredList.objects.filter(citizen=person).exists()
-
-
-def test_the_evaluation_command_writes_a_report_with_charts(province, tmp_path):
-    # when
-    out = io.StringIO()
-    call_command("recommender_evaluate", "--out", str(tmp_path), stdout=out)
-
-    # then
-    report = (tmp_path / "report.md").read_text()
-    assert "hybrid" in out.getvalue() and "rules only" in out.getvalue()
-    assert "| popularity |" in report
-    assert "Largest gap" in report or "largest gap" in report
-    charts = list(tmp_path.glob("*.png"))
-    assert len(charts) >= 4
-    assert all(chart.read_bytes().startswith(b"\x89PNG") for chart in charts)
+        # then
+        report = (tmp_path / "report.md").read_text()
+        assert "hybrid" in out.getvalue() and "rules only" in out.getvalue()
+        assert "| popularity |" in report
+        assert "Largest gap" in report or "largest gap" in report
+        charts = list(tmp_path.glob("*.png"))
+        assert len(charts) >= 4
+        assert all(chart.read_bytes().startswith(b"\x89PNG") for chart in charts)
 
 
 def test_an_administrator_trains_from_the_admin_and_an_auditor_only_reads(catalog, client):

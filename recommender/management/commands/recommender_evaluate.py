@@ -1,5 +1,6 @@
 import pathlib
 
+import numpy as np
 from django.core.management.base import BaseCommand, CommandError
 
 from recommender.evaluation.report import report_write
@@ -39,6 +40,4 @@ class Command(BaseCommand):
 
 
 def _mean(values) -> float:
-    import numpy as np
-
     return float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")

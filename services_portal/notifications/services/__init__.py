@@ -5,7 +5,7 @@
 - `routing`: the routing plan: inbox and live nudge, then text message, then counter outreach.
 - `delivery`: quiet hours, the daily limit, and each channel, safe to retry and to kill mid-send.
 - `dispatch`: what in the outbox needs a delivery run now (deferred, lost, stalled, unread).
-- `triggers`: life events from feeds, case decisions, new services for a group, the sweep.
+- `triggers`: life events from feeds, new services for a group.
 """
 
 from services_portal.notifications.services.delivery import push_deliver, pushes_deliver

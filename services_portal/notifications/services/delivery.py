@@ -33,8 +33,10 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from profiles.models import Citizen
+from profiles.selectors import consent_holders
 from services_portal.core.sms import PermanentFailure, TemporaryFailure, get_backend
-from services_portal.counter.models import OutreachTask
+from services_portal.counter.models import OutreachReason
+from services_portal.counter.services import OutreachRequest, outreach_tasks_open
 from services_portal.notifications import live
 from services_portal.notifications.models import (
     Delivery,
@@ -46,7 +48,6 @@ from services_portal.notifications.models import (
     Trigger,
 )
 from services_portal.notifications.services.routing import (
-    OutreachReason,
     Reach,
     next_channel,
     pushes_route,
@@ -64,7 +65,7 @@ RETRY_FIRST_SECONDS = 30
 # worker (a live worker marks it within seconds).
 SENDING_LOST_AFTER = datetime.timedelta(minutes=5)
 
-KIND_OF_TRIGGER = {Trigger.CASE_DECISION: NotificationKind.CASE_DECISION}
+KIND_OF_TRIGGER: dict[str, NotificationKind] = {Trigger.CASE_DECISION: NotificationKind.CASE_DECISION}
 
 
 def retry_after(attempts: int) -> datetime.timedelta:
@@ -223,8 +224,9 @@ def _inbox_deliver(rows: list[Delivery], now: datetime.datetime, report: Deliver
         claimed = _claim(rows)
         gone = [row for row in claimed if row.push.citizen.erased_at is not None]
         done = [row for row in claimed if row.push.citizen.erased_at is None]
+        recipients = consent_holders(row.push.citizen for row in done)  # a ward's inbox is their guardian's
         Notification.objects.bulk_create(
-            [_notification(row.push, row.push.citizen.guardian_id or row.push.citizen_id) for row in done],
+            [_notification(row.push, recipients[row.push.citizen_id]) for row in done],
             ignore_conflicts=True,
         )
         report.count(report.delivered, DeliveryChannel.INBOX, _mark(done, DeliveryState.DELIVERED, now))
@@ -286,7 +288,7 @@ def _counter_deliver(rows: list[Delivery], reach: dict[int, Reach], now: datetim
     )
     with transaction.atomic():
         claimed = _claim(rows)
-        tasks, without_service = [], []
+        requests, without_service = [], []
         for row in claimed:
             push = row.push
             if push.service_id is None:
@@ -298,17 +300,17 @@ def _counter_deliver(rows: list[Delivery], reach: dict[int, Reach], now: datetim
                 if push.pk in failed_before or person is None
                 else person.outreach_reason
             )
-            tasks.append(
-                OutreachTask(
+            requests.append(
+                OutreachRequest(
                     citizen_id=push.citizen_id,
-                    push=push,
+                    push_id=push.pk,
                     service_id=push.service_id,
                     region_code=push.citizen.region_code,
                     essential=push.essential,
                     reason=reason,
                 )
             )
-        OutreachTask.objects.bulk_create(tasks, ignore_conflicts=True)
+        outreach_tasks_open(requests=requests)
         done = [row for row in claimed if row not in without_service]
         report.count(report.delivered, DeliveryChannel.COUNTER, _mark(done, DeliveryState.DELIVERED, now))
         _mark(without_service, DeliveryState.PERMANENT_FAILURE, now, "no service to reach out about")
@@ -398,10 +400,10 @@ def _route_on(failed: list[Delivery], reach: dict[int, Reach]) -> int:
     rows = []
     for row in failed:
         person = reach.get(row.push.citizen_id)
-        channel = person and next_channel(person, failed=row.channel, existing=existing[row.push_id])
-        if channel:
-            rows.append(Delivery(push_id=row.push_id, channel=channel))
-            existing[row.push_id].add(channel)
+        following = next_channel(person, failed=row.channel, existing=existing[row.push_id]) if person else None
+        if following:
+            rows.append(Delivery(push_id=row.push_id, channel=following))
+            existing[row.push_id].add(following)
     Delivery.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
 

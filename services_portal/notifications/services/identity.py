@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from profiles.models import Citizen
 from profiles.selectors import citizen_verified_phone
 from services_portal.core import sms
+from services_portal.core.tasks import task_named
 from services_portal.notifications.models import Notification, NotificationKind
 from services_portal.notifications.services.inbox import notification_create
 
@@ -45,9 +46,7 @@ NOTICES = {
 
 def identity_notice_enqueue(citizen: Citizen, kind: str) -> None:
     """The hook profiles calls (after its transaction commits)."""
-    from services_portal.notifications.tasks import identity_notice_deliver
-
-    identity_notice_deliver.delay(citizen.pk, kind)
+    task_named("services_portal.notifications.tasks.identity_notice_deliver").delay(citizen.pk, kind)
 
 
 def identity_notice_send(*, citizen: Citizen, kind: str) -> Notification | None:

@@ -8,29 +8,49 @@ commit (`services.delivery`), a chunk of pushes per task.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import translation
 from django.utils.functional import Promise
 
 from profiles.models import Citizen
-from services_portal.catalog.models import ServiceItem
+from services_portal.catalog.models import LifeEvent, ServiceItem
 from services_portal.core.tasks import enqueue_on_commit
 from services_portal.notifications.models import Delivery, DeliveryChannel, DeliveryState, Push, Trigger
+from services_portal.notifications.services.delivery import inbox_write
 
 # Pushes per delivery task: large enough to deliver in bulk, small enough that several workers share
 # a fan-out and a retried task redoes little.
 DELIVERY_CHUNK = 500
 # Rows per statement when writing many pushes.
 WRITE_CHUNK = 2000
+# The task that delivers a chunk of pushes (tasks.deliver_pushes), queued by name: the tasks import us.
+DELIVER_TASK = "services_portal.notifications.tasks.deliver_pushes"
 
 
 def push_key(*, citizen_id: int, service_code: str, trigger: str, key: str) -> str:
     """One push per person, service and trigger, with what set it off."""
     return f"{trigger}:{citizen_id}:{service_code}:{key}"[:200]
+
+
+@functools.cache
+def service_link(code: str) -> str:
+    """Where a push about a service takes the person: the service's page."""
+    return reverse("catalog:service_detail", args=[code])
+
+
+def service_params(service: ServiceItem, event: LifeEvent | None = None) -> dict[str, dict[str, str]]:
+    """What a push's texts name, in each language: the service, and the life event that brought it."""
+    params = {"zh-hans": {"service": service.name_zh}, "en": {"service": service.name_en}}
+    if event is not None:
+        params["zh-hans"]["event"] = event.name_zh
+        params["en"]["event"] = event.name_en
+    return params
 
 
 def texts_render(
@@ -78,12 +98,10 @@ class PushDraft:
 
 
 def _deliver_after_commit(push_ids: Sequence[int]) -> None:
-    from services_portal.notifications.tasks import deliver_pushes
-
     for start in range(0, len(push_ids), DELIVERY_CHUNK):
         chunk = list(push_ids[start : start + DELIVERY_CHUNK])
         # a broker that is down loses nothing: the dispatcher delivers pushes still unrouted
-        enqueue_on_commit(deliver_pushes, chunk)
+        enqueue_on_commit(DELIVER_TASK, chunk)
 
 
 def push_create(
@@ -121,9 +139,7 @@ def push_create(
     except IntegrityError:
         return None
     if inbox_at_once:
-        from services_portal.notifications.services.delivery import inbox_write
-
-        recipient = citizen.guardian if citizen.guardian_id else citizen
+        recipient = citizen.consent_holder
         inbox_write(push=push, recipient=recipient)
         Delivery.objects.create(push=push, channel=DeliveryChannel.INBOX, state=DeliveryState.DELIVERED, attempts=1)
     _deliver_after_commit([push.pk])

@@ -23,9 +23,11 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import timezone
 
-from profiles.models import Citizen, ConsentEvent, User
+from profiles.models import Citizen, User
 from profiles.purposes import Purpose
+from profiles.selectors import consent_holders, consent_in_force_by_purpose
 from services_portal.counter.models import OutreachReason
+from services_portal.notifications import hooks
 from services_portal.notifications.models import Delivery, DeliveryChannel, Push
 
 # The order a push falls through when a channel fails for good. The live nudge rides with the inbox.
@@ -71,58 +73,21 @@ class Reach:
 CHANNEL_PURPOSES = (Purpose.NOTIFY_INBOX, Purpose.NOTIFY_SMS, Purpose.NOTIFY_COUNTER)
 
 
-def _channel_consents(holders: set[int]) -> dict[str, set[int]]:
-    """Who has each channel's consent in force (the ledger's latest row per purpose), in one query."""
-    latest: dict[tuple[int, str], bool] = {}
-    events = ConsentEvent.objects.filter(citizen_id__in=holders, purpose__in=CHANNEL_PURPOSES).order_by(
-        "created_at", "id"
-    )
-    for citizen_id, purpose, granted in events.values_list("citizen_id", "purpose", "granted"):
-        latest[(citizen_id, purpose)] = granted
-    granted = {purpose: set() for purpose in CHANNEL_PURPOSES}
-    for (citizen_id, purpose), is_granted in latest.items():
-        if is_granted:
-            granted[purpose].add(citizen_id)
-    return granted
-
-
 def reach_for(citizen_ids: Iterable[int], *, now: datetime.datetime | None = None) -> dict[int, Reach]:
     """Each person's reach, in a handful of queries however many people."""
-    from recommender.models import Interaction, InteractionChannel
-
     now = now or timezone.now()
     since = now - datetime.timedelta(days=settings.PUSH_OFFLINE_AFTER_DAYS)
-    people = {
-        row[0]: row
-        for row in Citizen.objects.filter(pk__in=list(citizen_ids)).values_list(
-            "pk", "guardian_id", "user_id", "phone", "region_code", "erased_at"
-        )
-    }
+    fields = ("pk", "guardian_id", "user_id", "phone", "region_code", "erased_at")
+    people = {row[0]: row for row in Citizen.objects.filter(pk__in=list(citizen_ids)).values_list(*fields, named=True)}
     guardians = {row[1] for row in people.values() if row[1] and row[1] not in people}
-    people.update(
-        {
-            row[0]: row
-            for row in Citizen.objects.filter(pk__in=guardians).values_list(
-                "pk", "guardian_id", "user_id", "phone", "region_code", "erased_at"
-            )
-        }
-    )
-    recipients = {pk: row[1] or pk for pk, row in people.items()}
+    people.update({row[0]: row for row in Citizen.objects.filter(pk__in=guardians).values_list(*fields, named=True)})
+    recipients = consent_holders(people.values())
     holders = set(recipients.values())
-    consents = _channel_consents(holders)
+    consents = consent_in_force_by_purpose(people.values(), CHANNEL_PURPOSES)
     inbox, sms, counter = (consents[purpose] for purpose in CHANNEL_PURPOSES)
     user_ids = {people[holder][2] for holder in holders if people[holder][2]}
     signed_in = set(User.objects.filter(pk__in=user_ids, last_login__gte=since).values_list("pk", flat=True))
-    used = set(
-        Interaction.objects.filter(
-            citizen_id__in=holders,
-            channel__in=[InteractionChannel.WEB, InteractionChannel.APP],
-            occurred_at__gte=since,
-        )
-        .order_by()
-        .values_list("citizen_id", flat=True)
-        .distinct()
-    )
+    used: set[int] = set().union(*hooks.used_online_since.collect(holders, since))
     reach = {}
     for pk in citizen_ids:
         if pk not in people:
@@ -135,9 +100,9 @@ def reach_for(citizen_ids: Iterable[int], *, now: datetime.datetime | None = Non
             erased=bool(people[pk][5] or erased_at),
             online=holder in used or user_id in signed_in,
             has_account=user_id is not None,
-            inbox_consent=holder in inbox,
-            sms_consent=holder in sms,
-            counter_consent=holder in counter,
+            inbox_consent=pk in inbox,
+            sms_consent=pk in sms,
+            counter_consent=pk in counter,
             phone=phone,
             region_code=people[pk][4],
         )
@@ -149,7 +114,7 @@ def first_channels(reach: Reach, *, inbox_written: bool = False) -> list[str]:
     it was created (a case decision), so the nudge goes with it."""
     if reach.erased:
         return []
-    channels = []
+    channels: list[str] = []
     if reach.inbox or inbox_written:
         channels += [DeliveryChannel.INBOX, DeliveryChannel.WEBSOCKET]
     if reach.sms and not reach.inbox:

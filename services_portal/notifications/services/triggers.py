@@ -1,72 +1,50 @@
-"""What makes the portal reach out: a life event a new fact starts, a decision on a case, a new
-service published for a life-event group, and the regular sweep of recommendations.
+"""What makes the portal reach out: a life event a new fact starts, and a new service published for
+a life-event group (a decision on a case is casework's push; the regular sweep of recommendations is
+the recommender's, recommender.services.sweep).
 
-Life-event, new-service and sweep pushes come from the person's profile, so they need the
-personalisation consent (and the switch on), like the recommendations themselves; a decision on a
-person's own case is always told.
+Life-event and new-service pushes come from the person's profile, so they need the personalisation
+consent (and the switch on), like the recommendations themselves.
 """
 
 from __future__ import annotations
 
 import datetime
-import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from profiles.facts.codec import fact_decode
+from profiles.hooks import FactChange
 from profiles.models import Citizen, TagSuppression
 from profiles.purposes import Purpose
-from profiles.selectors import citizen_ids_with_consent, citizen_tags, facts_for
+from profiles.selectors import citizen_ids_with_consent, consent_in_force
+from services_portal.catalog.life_events import citizen_tags
 from services_portal.catalog.models import LifeEvent, ServiceItem
 from services_portal.catalog.rules import service_rules_build
-from services_portal.core.tasks import enqueue_on_commit
-from services_portal.eligibility.derived import facts_with_derived, stored_facts_behind
-from services_portal.eligibility.engine import (
-    Outcome,
-    Status,
-    eligibility_evaluate,
-    expression_compile,
-    expression_status,
-)
-from services_portal.notifications.models import Fanout, Push, Trigger
-from services_portal.notifications.services.push import PushDraft, pushes_create
+from services_portal.core.tasks import enqueue_on_commit, task_named
+from services_portal.eligibility.engine import Outcome, ServiceRules, eligibility_evaluate
+from services_portal.eligibility.facts import facts_for
+from services_portal.eligibility.life_events import LifeEventRule, life_events_evaluate, life_events_of
+from services_portal.notifications.models import Fanout, Trigger
+from services_portal.notifications.services.push import PushDraft, pushes_create, service_link, service_params
 
 # People per task when a trigger reaches a whole group: the same chunks run on one worker or many.
 PEOPLE_CHUNK = 2000
-# The sweep brings a person at most one recommendation this often.
-SWEEP_AT_MOST_EVERY = datetime.timedelta(days=7)
 # A fan-out not handed to its tasks this long after it was written lost its task: queue it again.
 FANOUT_LOST_AFTER = datetime.timedelta(minutes=5)
 
 FOR_YOU_TITLE = _("For you: %(service)s")
 
 
-@functools.cache
-def _service_link(code: str) -> str:
-    return reverse("catalog:service_detail", args=[code])
-
-
-def _names(service: ServiceItem, event: LifeEvent | None = None) -> dict[str, dict[str, str]]:
-    params = {"zh-hans": {"service": service.name_zh}, "en": {"service": service.name_en}}
-    if event is not None:
-        params["zh-hans"]["event"] = event.name_zh
-        params["en"]["event"] = event.name_en
-    return params
-
-
 def _personalised(citizens: Iterable[Citizen]) -> list[Citizen]:
     """Those who allow personalisation now: the switch on and the consent (theirs, or their guardian's)."""
-    from profiles.selectors import consents_in_force
-
     citizens = [c for c in citizens if c.erased_at is None and c.personalisation_enabled]
-    granted = consents_in_force({c.guardian_id or c.pk for c in citizens}, Purpose.PERSONALISATION)
-    return [c for c in citizens if (c.guardian_id or c.pk) in granted]
+    granted = consent_in_force(citizens, Purpose.PERSONALISATION)
+    return [c for c in citizens if c.pk in granted]
 
 
 def _chunks(items: Sequence[Any], size: int = PEOPLE_CHUNK) -> Iterable[Sequence[Any]]:
@@ -78,21 +56,12 @@ def _chunks(items: Sequence[Any], size: int = PEOPLE_CHUNK) -> Iterable[Sequence
 
 
 @dataclass(frozen=True)
-class FactChange:
-    """A fact whose value a feed just changed: the value before (as stored), or None, and when the
-    new one was observed."""
-
-    previous: Any
-    observed_at: datetime.datetime
-
-
-@dataclass(frozen=True)
 class _Event:
     event: LifeEvent
-    compiled: Any
+    rule: LifeEventRule
     stored_keys: frozenset[str]
     services: tuple[ServiceItem, ...]
-    rules: tuple[Any, ...]
+    rules: tuple[ServiceRules, ...]
 
 
 def _events_with_bundles() -> list[_Event]:
@@ -105,9 +74,10 @@ def _events_with_bundles() -> list[_Event]:
         services = list(dict.fromkeys(services))
         if not services:
             continue
-        compiled = expression_compile(event.expression)
-        keys = frozenset(stored for symbol in compiled.symbols for stored in stored_facts_behind(symbol))
-        events.append(_Event(event, compiled, keys, tuple(services), tuple(service_rules_build(s) for s in services)))
+        rule = LifeEventRule.build(event.code, event.expression)
+        events.append(
+            _Event(event, rule, rule.basis_keys, tuple(services), tuple(service_rules_build(s) for s in services))
+        )
     return events
 
 
@@ -122,8 +92,6 @@ def _named_date(event: _Event, facts: Mapping[str, Any]) -> datetime.date | None
 
 
 def _facts_before(after: Mapping[str, Any], changes: Mapping[str, FactChange]) -> dict[str, Any]:
-    from profiles.services.facts import fact_decode
-
     before = dict(after)
     for key, change in changes.items():
         if change.previous is None:
@@ -155,12 +123,13 @@ def life_event_pushes_create(
         for citizen in citizens:
             after = facts[citizen.pk]
             before = _facts_before(after, changes[citizen.pk])
-            known_after, known_before = facts_with_derived(after, on=on), facts_with_derived(before, on=on)
+            rules = [event.rule for event in concerned[citizen.pk]]
+            in_after, in_before = life_events_of(after, rules=rules, on=on), life_events_of(before, rules=rules, on=on)
             for event in concerned[citizen.pk]:
-                if expression_status(event.compiled, known_after)[0] != Status.MET:
+                if event.rule.code not in in_after:
                     continue
                 named = _named_date(event, after)
-                was_in = expression_status(event.compiled, known_before)[0] == Status.MET
+                was_in = event.rule.code in in_before
                 if was_in and (named is None or named == _named_date(event, before)):
                     continue
                 observed = [c.observed_at for k, c in changes[citizen.pk].items() if k in event.stored_keys]
@@ -180,11 +149,16 @@ def life_event_pushes_create(
                                 "%(event)s: %(service)s may be for you. See what you need and apply online "
                                 "or at a service counter."
                             ),
-                            params=_names(service, event.event),
-                            link=_service_link(service.code),
+                            params=service_params(service, event.event),
+                            link=service_link(service.code),
                         )
                     )
     return pushes_create(drafts)
+
+
+def facts_recorded(changes: Mapping[int, Mapping[str, FactChange]]) -> None:
+    """Profiles' hook (profiles.hooks.on_facts_recorded), in the transaction that stored the batch."""
+    life_event_pushes_create(changes=changes)
 
 
 # -- a new service published for a group ----------------------------------------------------------
@@ -199,21 +173,23 @@ def new_service_announce(*, service: ServiceItem) -> Fanout | None:
     fanout, created = Fanout.objects.get_or_create(key=f"new_service:{service.code}", defaults={"service": service})
     if not created:
         return None
-    from services_portal.notifications.tasks import fan_out
-
-    enqueue_on_commit(fan_out, fanout.pk)
+    enqueue_on_commit("services_portal.notifications.tasks.fan_out", fanout.pk)
     return fanout
+
+
+def service_published(service: ServiceItem) -> None:
+    """The catalog's hook (catalog.hooks.on_service_published), in the publishing transaction."""
+    new_service_announce(service=service)
 
 
 def fanout_dispatch(*, fanout_id: int) -> int:
     """Queue the fan-out's chunks of people (everyone who allows personalisation; each chunk finds
     its group members) and mark it dispatched. Returns how many people the chunks hold."""
-    from services_portal.notifications.tasks import fan_out_chunk
-
+    chunk_task = task_named("services_portal.notifications.tasks.fan_out_chunk")
     fanout = Fanout.objects.get(pk=fanout_id)
     ids = citizen_ids_with_consent(Purpose.PERSONALISATION)
     for chunk in _chunks(ids):
-        fan_out_chunk.delay(fanout.pk, list(chunk))
+        chunk_task.delay(fanout.pk, list(chunk))
     Fanout.objects.filter(pk=fanout.pk).update(dispatched_at=timezone.now())
     return len(ids)
 
@@ -245,19 +221,20 @@ def new_service_pushes_create(*, fanout_id: int, citizen_ids: Sequence[int], on:
     service = ServiceItem.objects.prefetch_related("criteria", "life_events").get(pk=fanout.service_id)
     if not service.is_published:
         return 0
-    groups = [(event, expression_compile(event.expression)) for event in service.life_events.all()]
+    groups = list(service.life_events.all())
     rules = [service_rules_build(service)]
     citizens = _personalised(Citizen.objects.filter(pk__in=list(citizen_ids)))
     facts = facts_for(citizens)
-    kept = _tags_kept(citizens, {event.code for event, _ in groups})
+    memberships = life_events_evaluate(
+        facts=facts, rules=[LifeEventRule.build(event.code, event.expression) for event in groups], on=on
+    )
+    kept = _tags_kept(citizens, {event.code for event in groups})
     drafts = []
     for citizen in citizens:
-        known = facts_with_derived(facts[citizen.pk], on=on)
         events = [
             event
-            for event, compiled in groups
-            if expression_status(compiled, known)[0] == Status.MET
-            and (citizen.pk not in kept or event.code in kept[citizen.pk])
+            for event in groups
+            if event.code in memberships[citizen.pk] and (citizen.pk not in kept or event.code in kept[citizen.pk])
         ]
         if not events:
             continue
@@ -271,76 +248,8 @@ def new_service_pushes_create(*, fanout_id: int, citizen_ids: Sequence[int], on:
                 key="published",
                 title=_("New: %(service)s"),
                 body=_("A new service for %(event)s: %(service)s. See what you need and how to apply."),
-                params=_names(service, events[0]),
-                link=_service_link(service.code),
+                params=service_params(service, events[0]),
+                link=service_link(service.code),
             )
         )
-    return len(pushes_create(drafts))
-
-
-# -- the scheduled sweep of recommendations --------------------------------------------------------
-
-
-def sweep_dispatch() -> int:
-    """Queue the sweep's chunks: everyone who allows personalisation. Returns how many people."""
-    from services_portal.notifications.tasks import sweep_chunk
-
-    ids = citizen_ids_with_consent(Purpose.PERSONALISATION)
-    for chunk in _chunks(ids):
-        sweep_chunk.delay(list(chunk))
-    return len(ids)
-
-
-@transaction.atomic
-def sweep_pushes_create(*, citizen_ids: Sequence[int], on: datetime.date | None = None) -> int:
-    """Push each of these people their top recommendation that they qualify for (by every criterion,
-    not "maybe") and were never pushed, at most once every SWEEP_AT_MOST_EVERY. The order is the
-    batch-scored one where there is one, else the rules'. Returns the pushes written."""
-    from recommender.features import ELIGIBLE, catalog_index, people_load
-    from recommender.models import ScoredList
-    from recommender.scoring import candidates, rules_scores
-
-    on = on or timezone.localdate()
-    recent = set(
-        Push.objects.filter(
-            citizen_id__in=list(citizen_ids),
-            trigger=Trigger.SWEEP,
-            created_at__gte=timezone.now() - SWEEP_AT_MOST_EVERY,
-        ).values_list("citizen_id", flat=True)
-    )
-    allowed = sorted(
-        c.pk for c in _personalised(Citizen.objects.filter(pk__in=list(citizen_ids))) if c.pk not in recent
-    )
-    if not allowed:
-        return 0
-    index = catalog_index()
-    people = people_load(allowed, index=index, on=on)
-    position = index.position
-    scored = {
-        citizen_id: [position[item["service"]] for item in items if item["service"] in position]
-        for citizen_id, items in ScoredList.objects.filter(citizen_id__in=allowed).values_list("citizen_id", "items")
-    }
-    pushed = set(Push.objects.filter(citizen_id__in=allowed).values_list("citizen_id", "service_id"))
-    allowed_items = candidates(people) & (people.eligibility == ELIGIBLE)
-    by_rules = np.argsort(-rules_scores(people, index), axis=1, kind="stable")
-    chosen: dict[int, int] = {}
-    for row, citizen_id in enumerate(people.ids.tolist()):
-        for j in [*scored.get(citizen_id, []), *by_rules[row].tolist()]:
-            if allowed_items[row, j] and (citizen_id, index.ids[j]) not in pushed:
-                chosen[citizen_id] = index.ids[j]
-                break
-    services = ServiceItem.objects.in_bulk(set(chosen.values()))
-    drafts = [
-        PushDraft(
-            citizen_id=citizen_id,
-            service=services[service_id],
-            trigger=Trigger.SWEEP,
-            key="top",
-            title=FOR_YOU_TITLE,
-            body=_("You appear to qualify for %(service)s. See what you need and how to apply."),
-            params=_names(services[service_id]),
-            link=_service_link(services[service_id].code),
-        )
-        for citizen_id, service_id in chosen.items()
-    ]
     return len(pushes_create(drafts))

@@ -1,4 +1,5 @@
 import datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
@@ -15,8 +16,8 @@ from profiles.services.identity import activation_code_issue, identity_complete,
 from recommender.models import InteractionChannel, RecommenderModel
 from recommender.services.interactions import interaction_record
 from recommender.simulator import population_simulate
+from recommender.tasks import sweep
 from services_portal.feeds.services import feed_batch_ingest
-from services_portal.notifications.tasks import sweep
 
 DEMO_PASSWORD = "demo-portal-2026"  # noqa: S105 - embedded demo only; refused in production below
 DEMO_STAFF = [
@@ -123,9 +124,9 @@ class Command(BaseCommand):
             place = {"region_code": "450103", "hukou_region_code": "450103", "hukou_type": "urban"}
             facts_self_declare(citizen=parent, values=place)
             # the parent uses the portal: pushes reach them in the inbox rather than at the counter
-            User.objects.filter(pk=parent.user_id).update(last_login=timezone.now())
+            User.objects.filter(citizen=parent).update(last_login=timezone.now())
         born = timezone.localdate() - datetime.timedelta(days=30)
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "resident_id": resident_id,
                 "fact": "children_birth_dates",

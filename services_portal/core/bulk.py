@@ -1,8 +1,9 @@
-"""Writing simulated rows in bulk: COPY on PostgreSQL, executemany elsewhere.
+"""Writing many rows of plain values in bulk: COPY on PostgreSQL, executemany elsewhere.
 
 The ORM's bulk_create prepares every field of every row in Python; for millions of rows of plain values
 that costs more than the database's own work, so rows go in as tuples of values the database takes as
-they are (timestamps as UTC text, JSON as text). Callers run these inside a transaction.
+they are (timestamps as UTC text, JSON as text). Each app calls these for its own tables (profiles'
+bulk writer, the recommender's simulated interactions); callers run them inside a transaction.
 """
 
 from __future__ import annotations
@@ -15,10 +16,17 @@ import numpy as np
 from django.db import connection, models
 
 
+def _column(model: type[models.Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field) or field.column is None:
+        raise ValueError(f"{model.__name__}.{name} is not a column of its table")
+    return field.column
+
+
 def _columns(model: type[models.Model], fields: Sequence[str]) -> tuple[str, str]:
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
-    columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)
+    columns = ", ".join(quote(_column(model, name)) for name in fields)
     return table, columns
 
 
