@@ -53,8 +53,9 @@ class Recommendation:
     score: float
     sources: tuple[Source, ...]
     reasons: tuple[Reason, ...]
-    eligible: bool  # True: every criterion met; False: none failed but some fact is missing ("maybe")
+    eligible: bool  # True: every criterion met, or none to meet; False: none failed but some fact is missing
     missing_facts: tuple[str, ...] = ()  # labels of the facts that would settle a "maybe"
+    open_to_everyone: bool = False  # no criteria: anyone can use it, so it is never "you qualify"
 
     @property
     def criteria_met(self) -> int:

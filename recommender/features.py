@@ -39,7 +39,14 @@ from services_portal.eligibility.life_events import LifeEventRule, life_events_e
 from services_portal.reference import regions
 
 ELIGIBLE, MAYBE, NOT_ELIGIBLE = 2, 1, 0
-_OUTCOME_CODES = {Outcome.ELIGIBLE: ELIGIBLE, Outcome.MAYBE: MAYBE, Outcome.NOT_ELIGIBLE: NOT_ELIGIBLE}
+# A service open to everyone ranks like one the person qualifies for: nothing stands in the way.
+# CatalogIndex.open_to_everyone keeps it apart where "qualifies" is said or guarded.
+_OUTCOME_CODES = {
+    Outcome.ELIGIBLE: ELIGIBLE,
+    Outcome.OPEN: ELIGIBLE,
+    Outcome.MAYBE: MAYBE,
+    Outcome.NOT_ELIGIBLE: NOT_ELIGIBLE,
+}
 
 AGE_BANDS: tuple[tuple[str, int, int], ...] = (
     ("18-29", 0, 29),
@@ -64,6 +71,7 @@ class CatalogIndex:
     departments: tuple[str, ...]
     life_events: tuple[frozenset[str], ...]
     essential: np.ndarray
+    open_to_everyone: np.ndarray  # services without criteria
     life_event_rules: tuple[LifeEventRule, ...]
 
     def __len__(self) -> int:
@@ -108,6 +116,7 @@ def catalog_index() -> CatalogIndex:
                 departments=tuple(s.department.code for s in ordered),
                 life_events=tuple(frozenset(e.code for e in s.life_events.all()) for s in ordered),
                 essential=np.array([s.essential for s in ordered], dtype=bool),
+                open_to_everyone=np.array([not r.criteria for r in rules], dtype=bool),
                 life_event_rules=event_rules,
             )
             _index_cache["stamp"] = stamp

@@ -155,7 +155,8 @@ def rank(
     department while others are left, and every essential service the person fully qualifies for kept."""
     order = np.argsort(-scores, axis=1, kind="stable")
     finite = np.isfinite(scores)
-    essential = index.essential[None, :] & (people.eligibility == ELIGIBLE) & finite
+    # Open to everyone is not qualifying: the guard keeps what the person's situation earns them.
+    essential = index.essential[None, :] & ~index.open_to_everyone[None, :] & (people.eligibility == ELIGIBLE) & finite
     result = np.full((len(people), k), -1, dtype=np.int64)
     departments = index.departments
     for row in range(len(people)):

@@ -48,7 +48,7 @@ from recommender.scoring import (
 from recommender.serving import Served, served_model
 from services_portal.catalog.life_events import citizen_tags
 from services_portal.catalog.models import ServiceItem
-from services_portal.eligibility.engine import ServiceEligibility, Status, eligibility_evaluate
+from services_portal.eligibility.engine import Outcome, ServiceEligibility, Status, eligibility_evaluate
 from services_portal.eligibility.facts import facts_for
 from services_portal.reference import regions
 
@@ -184,7 +184,7 @@ class _Explainer:
         if Source.POPULARITY in notable or not self.personalised:
             reasons.append(self._popular())
         eligible = self.people.eligibility[0, j] == ELIGIBLE
-        if self.index.essential[j] and eligible:
+        if self.index.essential[j] and eligible and result.outcome != Outcome.OPEN:
             reasons.append(
                 Reason(
                     ReasonKind.ESSENTIAL,
@@ -198,6 +198,7 @@ class _Explainer:
             reasons=tuple(reason for reason in reasons if reason is not None),
             eligible=bool(eligible),
             missing_facts=tuple(field_label(key) for key in result.missing_facts),
+            open_to_everyone=result.outcome == Outcome.OPEN,
         )
 
     def _basis(self, record: FactValue) -> FactBasis:
@@ -226,7 +227,7 @@ class _Explainer:
 
     def _criteria(self, result: ServiceEligibility) -> Reason:
         met = tuple(r.criterion.label for r in result.results if r.status == Status.MET)
-        if not result.results:
+        if result.outcome == Outcome.OPEN:
             return Reason(ReasonKind.CRITERIA, _("Anyone can use this service: it has no conditions."))
         if result.missing_facts and not met:
             text = _("Tell us a little more and we can say whether you qualify.")

@@ -56,7 +56,8 @@ def sweep_pushes_create(*, citizen_ids: Sequence[int], on: datetime.date | None 
         for citizen_id, items in ScoredList.objects.filter(citizen_id__in=allowed).values_list("citizen_id", "items")
     }
     pushed = services_pushed(allowed)
-    allowed_items = candidates(people) & (people.eligibility == ELIGIBLE)
+    # "You appear to qualify" is never said of a service open to everyone.
+    allowed_items = candidates(people) & (people.eligibility == ELIGIBLE) & ~index.open_to_everyone[None, :]
     by_rules = np.argsort(-rules_scores(people, index), axis=1, kind="stable")
     chosen: dict[int, int] = {}
     for row, citizen_id in enumerate(people.ids.tolist()):

@@ -214,7 +214,7 @@ def _evaluate(true_facts: list[dict[str, Any]], setting: _Setting) -> tuple[np.n
         memberships = life_events_of(derived, rules=setting.event_rules, on=setting.today)
         events[i] = [rule.code in memberships for rule in setting.event_rules]
         outcomes = eligibility_evaluate(facts=derived, on=setting.today, services=setting.rules)
-        eligible[i] = [outcome.outcome == Outcome.ELIGIBLE for outcome in outcomes]
+        eligible[i] = [outcome.outcome in (Outcome.ELIGIBLE, Outcome.OPEN) for outcome in outcomes]
     return eligible, events
 
 

@@ -106,7 +106,7 @@ def cases_detect(*, citizen_ids: Iterable[int], on: datetime.date | None = None)
         records = fact_values_for(chunk)
         for citizen in chunk:
             for result in eligibility_evaluate(facts=facts[citizen.pk], on=on, services=rules):
-                if result.outcome != Outcome.ELIGIBLE or not result.results:
+                if result.outcome != Outcome.ELIGIBLE:
                     continue
                 service = by_code[result.service_code]
                 case = _case_open(citizen, service, on, result, records[citizen.pk])

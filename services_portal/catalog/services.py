@@ -148,7 +148,7 @@ def _check_examples(examples: Any, criteria_keys: list[str]) -> list[dict[str, A
         except FactsInvalid as error:
             raise RowInvalid("invalid_examples", where + str(error)) from None
         if example.get("expected") not in outcomes:
-            raise RowInvalid("invalid_examples", where + _("'expected' must be eligible, not_eligible or maybe."))
+            raise RowInvalid("invalid_examples", where + _("'expected' must be eligible, not_eligible, maybe or open."))
         expected_criteria = example.get("criteria") or {}
         if sorted(expected_criteria) != sorted(criteria_keys) or not set(expected_criteria.values()) <= statuses:
             raise RowInvalid(

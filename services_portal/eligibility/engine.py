@@ -5,7 +5,8 @@ the counter desk. Criteria are `rule-engine` expressions over stored and derived
 compiled once and cached, never passed to Python's `eval`.
 
 Per criterion the answer is met, not met, or unknown (a fact it needs is missing); per service,
-"eligible", "not eligible" (some criterion not met), or "maybe" (none failed, some unknown).
+"eligible", "not eligible" (some criterion not met), or "maybe" (none failed, some unknown), or "open"
+when it has no criteria at all: anyone can use it, so nothing about the person qualifies them for it.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class Outcome(StrEnum):
     ELIGIBLE = "eligible"
     NOT_ELIGIBLE = "not_eligible"
     MAYBE = "maybe"
+    OPEN = "open"  # no criteria: open to everyone, never "you qualify"
 
 
 SYMBOL_TYPES: dict[str, Any] = {
@@ -202,6 +204,8 @@ class _Memo:
 
 
 def _service_evaluate(rules: ServiceRules, memo: _Memo) -> ServiceEligibility:
+    if not rules.criteria:
+        return ServiceEligibility(rules.code, Outcome.OPEN, ())
     results = []
     for criterion in rules.criteria:
         status, missing = memo.status(criterion.compiled)

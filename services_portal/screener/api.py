@@ -10,12 +10,19 @@ from rest_framework.views import APIView
 
 from services_portal.core.api import ErrorSerializer
 from services_portal.core.errors import PortalError
+from services_portal.eligibility.engine import Outcome
 from services_portal.screener.screening import ScreenedService, screener_answers_clean, screener_run
 
 
 class ScreenerInput(serializers.Serializer):
     facts = serializers.DictField(
         help_text="Fact key to value, as in GET /api/v1/facts/. 'age' may stand in for 'birth_date'."
+    )
+    as_of = serializers.DateField(
+        required=False,
+        input_formats=["iso-8601"],
+        help_text="The date to screen for (YYYY-MM-DD): derived facts such as the age from 'birth_date' are "
+        "taken as of this date. A stated 'age' is used as given. Default: today in China (Asia/Shanghai).",
     )
 
 
@@ -35,7 +42,7 @@ class CriterionResultOutput(serializers.Serializer):
 class ScreenedServiceOutput(serializers.Serializer):
     code = serializers.CharField(source="service.code")
     name = serializers.CharField(source="service.name")
-    outcome = serializers.ChoiceField(choices=["eligible", "maybe", "not_eligible"], source="eligibility.outcome")
+    outcome = serializers.ChoiceField(choices=[outcome.value for outcome in Outcome], source="eligibility.outcome")
     essential = serializers.BooleanField(source="service.essential")
     criteria = CriterionResultOutput(many=True, source="eligibility.results")
     tell_us = serializers.SerializerMethodField()
@@ -46,10 +53,11 @@ class ScreenedServiceOutput(serializers.Serializer):
 
 
 class ScreenerOutput(serializers.Serializer):
-    reference_date = serializers.DateField()
-    eligible = ScreenedServiceOutput(many=True)
-    maybe = ScreenedServiceOutput(many=True)
+    reference_date = serializers.DateField(help_text="The date the answers were screened for: 'as_of', or today.")
+    eligible = ScreenedServiceOutput(many=True, help_text="Every criterion met.")
+    maybe = ScreenedServiceOutput(many=True, help_text="None failed, but a fact is missing: see 'tell_us'.")
     not_eligible = ScreenedServiceOutput(many=True)
+    open = ScreenedServiceOutput(many=True, help_text="Services without criteria: open to everyone.")
 
 
 class ScreenerApi(APIView):
@@ -61,12 +69,13 @@ class ScreenerApi(APIView):
         payload = ScreenerInput(data=request.data)
         payload.is_valid(raise_exception=True)
         today = timezone.localdate()
+        as_of = payload.validated_data.get("as_of", today)
         try:
             answers = screener_answers_clean(payload.validated_data["facts"], today=today)
         except PortalError as error:
             fields = {f"facts.{key}": messages for key, messages in error.fields.items()}
             raise PortalError(error.code, error.message, fields=fields) from None
-        return Response(ScreenerOutput(screener_run(answers=answers, on=today)).data)
+        return Response(ScreenerOutput(screener_run(answers=answers, on=as_of)).data)
 
 
 urlpatterns = [path("screener/", ScreenerApi.as_view(), name="api-screener")]

@@ -78,22 +78,14 @@ class ScreenedService:
 @dataclass(frozen=True)
 class ScreenerResult:
     reference_date: datetime.date
-    eligible: list[ScreenedService]
+    eligible: list[ScreenedService]  # what the answers earned: every criterion met
     maybe: list[ScreenedService]
     not_eligible: list[ScreenedService]
-
-    @property
-    def targeted(self) -> list[ScreenedService]:
-        """Eligible services that have criteria: what the answers earned, not what anyone can use."""
-        return [item for item in self.eligible if item.eligibility.results]
-
-    @property
-    def open_to_all(self) -> list[ScreenedService]:
-        return [item for item in self.eligible if not item.eligibility.results]
+    open: list[ScreenedService]  # no criteria: anyone can use them, whatever the answers
 
 
 def screener_run(*, answers: Mapping[str, Any], on: datetime.date) -> ScreenerResult:
-    """Evaluate the whole published catalog for clean answers."""
+    """Evaluate the whole published catalog for clean answers, with derived facts (ages) as of `on`."""
     evaluations = eligibility_evaluate(facts=answers, on=on, services=catalog_rules())
     services = services_by_code([evaluation.service_code for evaluation in evaluations])
     grouped: dict[Outcome, list[ScreenedService]] = {outcome: [] for outcome in Outcome}
@@ -105,4 +97,5 @@ def screener_run(*, answers: Mapping[str, Any], on: datetime.date) -> ScreenerRe
         eligible=sorted(grouped[Outcome.ELIGIBLE], key=essential_first),
         maybe=sorted(grouped[Outcome.MAYBE], key=essential_first),
         not_eligible=sorted(grouped[Outcome.NOT_ELIGIBLE], key=lambda item: item.service.name),
+        open=sorted(grouped[Outcome.OPEN], key=lambda item: item.service.name),
     )

@@ -208,6 +208,15 @@ def test_the_person_page_shows_services_with_eligibility_and_reasons(client, cou
     assert "May qualify." in check and "Ask the person about:" in check and "Not known" in check
 
 
+def test_a_service_without_criteria_is_open_to_everyone_at_the_desk(client, counter_staff, elder):
+    # when staff check the disability certificate (残疾人证办理), which has no criteria
+    address = visit_of(signed_in(client, counter_staff), elder)
+    html = html_of(client.get(address, {"service": "gx-disability-certificate"}, **EN))
+    # then it is open to everyone, not something the person qualifies for
+    check = html.split('id="check-result"', 1)[1].split("</section>", 1)[0]
+    assert "Open to everyone" in check and "Qualifies" not in check
+
+
 def test_facts_are_recorded_with_counter_staff_as_the_source(client, counter_staff, elder):
     address = visit_of(signed_in(client, counter_staff), elder)
     # when staff record what the person says: married, two in the household (date of birth unchanged)

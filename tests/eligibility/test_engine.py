@@ -53,7 +53,7 @@ def test_a_short_circuit_settles_a_criterion_without_the_missing_fact():
 
 
 def test_a_service_without_criteria_is_open_to_everyone():
-    assert evaluate({}).outcome == Outcome.ELIGIBLE
+    assert evaluate({}).outcome == Outcome.OPEN
 
 
 @pytest.mark.parametrize(

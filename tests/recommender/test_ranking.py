@@ -7,7 +7,7 @@ from recommender.features import ELIGIBLE, MAYBE, NOT_ELIGIBLE, CatalogIndex, Pe
 from recommender.scoring import candidates, rank
 
 
-def index_of(departments: list[str], essential: list[bool]) -> CatalogIndex:
+def index_of(departments: list[str], essential: list[bool], open_to_everyone: tuple[bool, ...] = ()) -> CatalogIndex:
     n = len(departments)
     return CatalogIndex(
         codes=tuple(f"s{j}" for j in range(n)),
@@ -17,6 +17,7 @@ def index_of(departments: list[str], essential: list[bool]) -> CatalogIndex:
         departments=tuple(departments),
         life_events=(frozenset(),) * n,
         essential=np.array(essential),
+        open_to_everyone=np.array(list(open_to_everyone) or [False] * n),
         life_event_rules=(),
     )
 
@@ -98,6 +99,19 @@ def test_the_guard_does_not_keep_essential_assistance_the_person_may_not_qualify
     scores = np.array([[5, 4, 0.1]], dtype=float)
 
     assert rank(scores, person, index, k=2)[0].tolist() == [0, 1]
+
+
+def test_the_guard_does_not_keep_essential_assistance_open_to_everyone():
+    # given an essential service without criteria (残疾人证办理), scored last
+    index = index_of(["a", "b", "c"], [False, False, True], open_to_everyone=(False, False, True))
+    person = one_person([ELIGIBLE] * 3)
+    scores = np.array([[5, 4, 0.1]], dtype=float)
+
+    # when two are chosen
+    chosen = rank(scores, person, index, k=2)[0].tolist()
+
+    # then it is not placed: nothing about the person qualifies them for it
+    assert chosen == [0, 1]
 
 
 def test_fewer_candidates_than_places_leave_the_rest_empty():

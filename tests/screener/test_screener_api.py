@@ -1,4 +1,7 @@
+import datetime
+
 import pytest
+import time_machine
 from qsessions.models import Session
 
 
@@ -86,3 +89,61 @@ def test_nothing_a_visitor_enters_is_stored(api_client, catalog, django_assert_m
     ]
     assert writes == []
     assert Session.objects.count() == 0
+
+
+# -- the reference date ---------------------------------------------------------------------------
+
+TURNS_60 = {"birth_date": "1966-06-15"}  # 60 on 2026-06-15
+CONCESSION_CARD = "gx-elderly-preferential-card"  # aged 60 or over
+
+
+def screen_on(api_client, facts, as_of):
+    return api_client.post("/api/v1/screener/", {"facts": facts, "as_of": as_of}, format="json")
+
+
+def test_the_answer_follows_the_reference_date(api_client, catalog):
+    # given a person who turns 60 on 2026-06-15
+    # when screened the day before and on the day
+    before = screen_on(api_client, TURNS_60, "2026-06-14").json()
+    on_the_day = screen_on(api_client, TURNS_60, "2026-06-15").json()
+
+    # then the age-60 service is not theirs the day before and is theirs on the day, each date said
+    assert CONCESSION_CARD in codes(before, "not_eligible")
+    assert CONCESSION_CARD in codes(on_the_day, "eligible")
+    assert (before["reference_date"], on_the_day["reference_date"]) == ("2026-06-14", "2026-06-15")
+
+
+@pytest.mark.parametrize("as_of", ["2026-13-01", "15/06/2026", "2026-06-15T10:00:00", "tomorrow", 20260615])
+def test_a_bad_reference_date_is_a_field_error(api_client, catalog, as_of):
+    response = screen_on(api_client, TURNS_60, as_of)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert list(error["fields"]) == ["as_of"] and error["fields"]["as_of"][0]
+
+
+def test_the_reference_date_defaults_to_today_in_china(api_client, catalog):
+    # given 17:30 UTC on 2026-06-14, already 01:30 on 2026-06-15 in Asia/Shanghai
+    with time_machine.travel(datetime.datetime(2026, 6, 14, 17, 30, tzinfo=datetime.UTC), tick=False):
+        # when screened without a date
+        body = screen(api_client, TURNS_60).json()
+
+    # then the date used is Shanghai's, and the person is already 60 on it
+    assert body["reference_date"] == "2026-06-15"
+    assert CONCESSION_CARD in codes(body, "eligible")
+
+
+# -- services without criteria --------------------------------------------------------------------
+
+DISABILITY_CERTIFICATE = "gx-disability-certificate"  # 残疾人证办理: essential, no criteria
+
+
+def test_a_service_without_criteria_is_open_to_everyone_not_qualified_for(api_client, catalog):
+    # given a mother with no disability
+    body = screen(api_client, {"age": 32, "disability_level": 0, "children_birth_dates": ["2024-03-01"]}).json()
+
+    # then the disability certificate is open to her, not something she qualifies for
+    assert DISABILITY_CERTIFICATE in codes(body, "open")
+    assert DISABILITY_CERTIFICATE not in codes(body, "eligible") | codes(body, "maybe") | codes(body, "not_eligible")
+    certificate = next(s for s in body["open"] if s["code"] == DISABILITY_CERTIFICATE)
+    assert (certificate["outcome"], certificate["criteria"], certificate["tell_us"]) == ("open", [], [])
+    assert all(service["criteria"] for service in body["eligible"])

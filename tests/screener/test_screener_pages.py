@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from qsessions.models import Session
 
 
@@ -68,3 +69,23 @@ def test_elder_mode_asks_fewer_questions_per_page(client, catalog):
 def test_screener_pages_are_never_cached(client, catalog):
     response = post(client, {"step": "0", "action": "next"})
     assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize(
+    ("language", "you_can_get", "open_to_everyone"),
+    [("en", "You can get", "open to everyone"), ("zh-hans", "您可以享受", "人人可办")],
+)
+def test_a_service_without_criteria_is_shown_open_to_everyone_not_as_you_qualify(
+    client, catalog, language, you_can_get, open_to_everyone
+):
+    # given a mother with no disability
+    answers = {"age": "32", "disability_level": "0", "children_birth_dates": "2024-03-01"}
+
+    # when she asks for her results
+    html = post(client, {"step": "99", "action": "results", **answers}, language).content.decode()
+
+    # then the disability certificate (残疾人证办理) is listed as open to everyone, not among what she can get
+    qualified = html.split(f"<h2>{you_can_get}</h2>")[1].split("</ul>")[0]
+    opened = html.split(open_to_everyone)[1].split("</details>")[0]
+    assert "/services/gx-disability-certificate/" not in qualified
+    assert "/services/gx-disability-certificate/" in opened
