@@ -12,7 +12,9 @@ Every value below can be overridden by its own variable; README.md lists them.
 """
 
 import datetime
+import sys
 from pathlib import Path
+from typing import Any
 
 import environ
 from csp.constants import NONCE
@@ -114,9 +116,40 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+
+def database_connections(
+    database: dict[str, Any], *, asgi: bool, conn_max_age: int, pool_max_size: int, pool_timeout: float
+) -> dict[str, Any]:
+    """`database` with how its connections are kept: CONN_MAX_AGE and, under ASGI on PostgreSQL, a pool.
+
+    Under ASGI each request runs its synchronous part in a thread of its own, and a connection kept open
+    (CONN_MAX_AGE > 0) is kept per thread: with 60 s, one daphne process held a connection for every request
+    of the last minute and reached PostgreSQL's 100 within seconds. So an ASGI process keeps none and, as
+    Django advises, borrows from psycopg's pool of at most `pool_max_size` connections (0: no pool, one
+    connection per request in flight). Management commands and Celery workers work in one thread each and
+    keep `conn_max_age`.
+    """
+    if not asgi:
+        return {**database, "CONN_MAX_AGE": conn_max_age}
+    options = dict(database.get("OPTIONS", {}))
+    if pool_max_size > 0 and database["ENGINE"] == "django.db.backends.postgresql":
+        options["pool"] = {"min_size": min(2, pool_max_size), "max_size": pool_max_size, "timeout": pool_timeout}
+    return {**database, "CONN_MAX_AGE": 0, "OPTIONS": options}
+
+
+# Serving over ASGI: a server (daphne) importing services_portal/asgi.py, which loads these settings, or
+# daphne's `manage.py runserver`.
+ASGI = "services_portal.asgi" in sys.modules or sys.argv[1:2] == ["runserver"]
+DATABASES = {
+    "default": database_connections(
+        env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        asgi=ASGI,
+        conn_max_age=env.int("CONN_MAX_AGE", default=60 if PRODUCTION else 0),
+        pool_max_size=env.int("DATABASE_POOL_MAX_SIZE", default=10),
+        pool_timeout=env.float("DATABASE_POOL_TIMEOUT", default=10.0),
+    )
+}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60 if PRODUCTION else 0)
 # PostgreSQL in production: two roles. `DATABASE_URL` is the application's role, which owns nothing and
 # may only append to the append-only tables; `DATABASE_OWNER_URL` is the role that owns the schema, used
 # only by `manage.py migrate --database owner` and `manage.py db_roles` (README: "Two database roles").
