@@ -39,7 +39,7 @@ def contended(monkeypatch):
     def holding_the_lock(**kwargs):
         case = locked_for_decision(**kwargs)
         with connection.cursor() as cursor:
-            for _ in range(500):  # up to 5 s
+            for _ in range(1500):  # up to 15 s: a loaded machine may start the other thread late
                 cursor.execute(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                     "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
