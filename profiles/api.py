@@ -425,7 +425,8 @@ class MeFactsApi(APIView):
 
     class FactsDeclareInput(serializers.Serializer):
         facts = serializers.DictField(
-            help_text="Fact key to value, as in GET /api/v1/facts/. A blank value withdraws what you said before."
+            help_text="Fact key to value, as in GET /api/v1/facts/. A blank value withdraws what you said before; "
+            "for a list fact [] is the answer 'none' (children_birth_dates: [] means no children), kept as such."
         )
 
     @extend_schema(tags=["me"], responses={200: FactValueOutput(many=True), 403: ErrorSerializer})

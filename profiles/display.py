@@ -14,7 +14,7 @@ from django.db import models
 from django.utils import formats
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from profiles.facts import FACTS, TOPICS, FactType, Sensitivity
 from profiles.models import Citizen, FactValue
@@ -38,6 +38,8 @@ def _date(value: str) -> str:
 def fact_value_display(key: str, value: Any) -> str:
     """A stored (JSON) fact value as a person reads it: labels, region names, dates, units."""
     fact = FACTS.get(key)
+    if fact is not None and fact.type == FactType.DATE_LIST and value == []:
+        return pgettext("a list fact answered none", "None")  # an answer (no children), not a question left unanswered
     if value is None or value == "" or value == []:
         return _("Not given")
     if fact is None:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from profiles.facts import FactDefinition
-from profiles.facts.fields import fact_field
+from profiles.facts.fields import fact_field, form_values
 from profiles.models import AccessPurpose, User
 from profiles.resident_id import ResidentIdInvalid, resident_id_clean
 from profiles.services.accounts import citizen_for_resident_id, login_name
@@ -156,7 +156,7 @@ class FactsForm(forms.Form):
         self._errors = forms.utils.ErrorDict()
         self.cleaned_data = {}
         if self.is_bound:
-            self.cleaned_data = {fact.key: self.data.get(fact.key, "") for fact in self.facts if fact.key in self.data}
+            self.cleaned_data = form_values(self.facts, self.data)
 
     def refuse(self, error: PortalError) -> None:
         for key, messages in error.fields.items():

@@ -31,6 +31,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from profiles.display import fact_row, field_label, rows_by_topic
 from profiles.facts import FACTS, TOPICS, Sensitivity
+from profiles.facts.fields import fact_form_initial, form_values
 from profiles.forms import (
     AccessLogSearchForm,
     CloseAccountForm,
@@ -301,14 +302,7 @@ def _editable_facts(current: dict[str, Any], sensitive_allowed: bool) -> list:
 
 
 def _form_initial(current: dict[str, Any]) -> dict[str, str]:
-    def as_text(value: Any) -> str:
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        if isinstance(value, list):
-            return ", ".join(str(item) for item in value)
-        return "" if value is None else str(value)
-
-    return {key: as_text(record.value) for key, record in current.items()}
+    return {key: fact_form_initial(record.value) for key, record in current.items()}
 
 
 def _report_form(key: str, data: Any = None) -> FactErrorReportForm:
@@ -364,7 +358,7 @@ def facts_edit_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     sensitive_allowed = consent_given(citizen.consent_holder, Purpose.SENSITIVE_FACTS)
     form = FactsForm(request.POST, facts=_editable_facts(current, sensitive_allowed))
     # Values for facts shown read-only reach the service too: it refuses them with its own message.
-    values = {key: request.POST[key] for key in FACTS if key in request.POST}
+    values = form_values(FACTS.values(), request.POST)
     try:
         facts_self_declare(citizen=citizen, values=values)
     except PortalError as error:

@@ -4,6 +4,7 @@ from these, live with the rules in services_portal.eligibility.derived."""
 from profiles.facts.registry import (
     AGE_ANSWER,
     FACTS,
+    NONE_ANSWER,
     TOPICS,
     FactDefinition,
     FactsInvalid,
@@ -16,6 +17,7 @@ from profiles.facts.registry import (
 __all__ = [
     "AGE_ANSWER",
     "FACTS",
+    "NONE_ANSWER",
     "TOPICS",
     "FactDefinition",
     "FactType",

@@ -103,6 +103,9 @@ class FactDefinition:
     # (profiles.identity): accepted from departments without the data-matching consent, never used for
     # eligibility, recommendations or pushes, never stated by the person or the counter. See IDENTITY_BASIS.
     identity: bool = False
+    # For a list fact, how a person answers "none" (no children): the forms' checkbox label. An empty
+    # list is that answer, distinct from leaving the question unanswered.
+    none_answer: Promise | str = ""
 
     @property
     def purpose(self) -> Purpose | None:
@@ -156,9 +159,15 @@ def _parse_date(fact: FactDefinition, raw: Any, today: datetime.date) -> datetim
     return value
 
 
+# The text a form (or a CSV cell) sends for a list fact answered "none"; from JSON, an empty list says it.
+NONE_ANSWER = "none"
+
+
 def _parse_date_list(fact: FactDefinition, raw: Any, today: datetime.date) -> list[datetime.date]:
     items: Iterable[Any]
-    if isinstance(raw, str):
+    if isinstance(raw, str) and raw.strip().lower() == NONE_ANSWER:
+        items = []
+    elif isinstance(raw, str):
         items = [part for part in re.split(r"[,\s;，；]+", raw) if part]
     elif isinstance(raw, (list, tuple)):
         items = raw
@@ -392,7 +401,8 @@ FACTS: dict[str, FactDefinition] = {
             ("health", "public_security"),
             sensitivity=SENSITIVE,
             maximum=12,
-            hint=_("One date per child, separated by commas. Leave empty if you have no children."),
+            hint=_('One date per child, separated by commas. If you have no children, tick "I have no children".'),
+            none_answer=_("I have no children"),
         ),
         FactDefinition(
             "is_pregnant",
@@ -590,7 +600,8 @@ def facts_clean(
     """Validate raw fact values against the registry; raise FactsInvalid with every error at once.
 
     `answers` adds definitions a caller accepts beyond the stored facts (the screener's age).
-    Blank values are left out (an unknown fact), not refused.
+    Blank values are left out (an unknown fact), not refused. For a list fact an empty list (or the
+    text "none") is an answer, "none", and kept as []; elsewhere an empty list is blank.
     """
     known = {**FACTS, **(answers or {})}
     clean: dict[str, Any] = {}
@@ -600,7 +611,7 @@ def facts_clean(
         if fact is None:
             errors[key] = [FactValueError("unknown_fact", _("%(key)s is not a fact the portal knows.") % {"key": key})]
             continue
-        if _blank(value) or value == []:
+        if _blank(value) or (value == [] and fact.type != FactType.DATE_LIST):
             continue
         try:
             clean[key] = fact.parse(value, today=today)

@@ -29,6 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from profiles.display import fact_row, field_label, rows_by_topic
 from profiles.facts import FACTS, TOPICS, Sensitivity
+from profiles.facts.fields import fact_form_initial, form_values
 from profiles.forms import FactsForm, errors_from
 from profiles.models import AccessChannel, AccessPurpose, Citizen, FactSource
 from profiles.permissions import permission_required
@@ -295,14 +296,6 @@ def apply_page(request: AuthenticatedHttpRequest, visit: Visit) -> HttpResponse:
 # -- facts -----------------------------------------------------------------------------------------
 
 
-def _as_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return ", ".join(str(item) for item in value)
-    return "" if value is None else str(value)
-
-
 def _askable_facts(citizen: Citizen, current: dict[str, Any]) -> list:
     """What staff may record: not a department's values, and sensitive facts only with consent."""
     sensitive_allowed = consent_given(citizen.consent_holder, Purpose.SENSITIVE_FACTS)
@@ -319,7 +312,7 @@ def _facts_page(request: AuthenticatedHttpRequest, visit: Visit, form: FactsForm
     record = _person_read(request, visit)
     citizen, current = record.citizen, record.facts
     if form is None:
-        initial = {key: _as_text(value.value) for key, value in current.items()}
+        initial = {key: fact_form_initial(value.value) for key, value in current.items()}
         form = FactsForm(initial=initial, facts=_askable_facts(citizen, current), auto_id="fact-%s")
     fields = {field.name: field for field in form}
     topics = [
@@ -354,7 +347,7 @@ def facts_page(request: AuthenticatedHttpRequest, visit: Visit) -> HttpResponse:
     if request.method != "POST":
         return _facts_page(request, visit)
     citizen = counter_person_get(request.user, visit.citizen_id)
-    values = {key: request.POST[key] for key in FACTS if key in request.POST}
+    values = form_values(FACTS.values(), request.POST)
     try:
         recorded = counter_facts_record(citizen=citizen, staff=request.user, values=values)
     except PortalError as error:

@@ -40,6 +40,9 @@ class DerivedFact:
     rule_type: Any
     compute: Callable[[Mapping[str, Any], datetime.date], Any]
     unit: str = ""
+    # None from `compute` means there is no such value (no children: no youngest child), an answer to keep
+    # so that criteria over it are decided; otherwise None means it cannot be worked out (unknown).
+    none_is_answer: bool = False
 
 
 def _age(facts: Mapping[str, Any], on: datetime.date) -> int:
@@ -88,6 +91,7 @@ DERIVED_FACTS: dict[str, DerivedFact] = {
             DataType.FLOAT,
             _youngest_child_age_months,
             unit="months",
+            none_is_answer=True,
         ),
         DerivedFact(
             "children_under_3_count",
@@ -147,13 +151,14 @@ DERIVED_FACTS: dict[str, DerivedFact] = {
 
 
 def facts_with_derived(facts: Mapping[str, Any], *, on: datetime.date) -> dict[str, Any]:
-    """The stored facts plus every derived fact their inputs allow; a derived fact given is kept."""
+    """The stored facts plus every derived fact their inputs allow; a derived fact given is kept.
+    A derived fact that has no value for a person (see DerivedFact.none_is_answer) is there as None."""
     result = dict(facts)
     for derived in DERIVED_FACTS.values():
         if derived.key in result or not all(key in facts for key in derived.depends_on):
             continue
         value = derived.compute(facts, on)
-        if value is not None:
+        if value is not None or derived.none_is_answer:
             result[derived.key] = value
     return result
 

@@ -12,6 +12,7 @@ when it has no criteria at all: anyone can use it, so nothing about the person q
 from __future__ import annotations
 
 import datetime
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -186,7 +187,39 @@ def expression_status(compiled: CompiledExpression, facts: Mapping[str, Any]) ->
         missing = compiled.symbols.difference(facts)
         unknown = {stored for symbol in missing for stored in stored_facts_behind(symbol) if stored not in facts}
         return Status.UNKNOWN, tuple(key for key in FACTS if key in unknown)
+    except rule_engine.errors.EvaluationError:
+        absent = sorted(symbol for symbol in compiled.symbols if symbol in facts and facts[symbol] is None)
+        if not absent:
+            raise
+        return _status_without(compiled, facts, absent)
     return (Status.MET if matched else Status.NOT_MET), ()
+
+
+# Values that stand in for a fact that has no value, spanning what it could be: met for all of them
+# means met whatever it were.
+_STAND_INS: dict[Any, tuple[Any, ...]] = {
+    rule_engine.DataType.FLOAT: (-(10**12), 10**12),
+    rule_engine.DataType.BOOLEAN: (False, True),
+}
+
+
+def _status_without(
+    compiled: CompiledExpression, facts: Mapping[str, Any], absent: Sequence[str]
+) -> tuple[Status, tuple[str, ...]]:
+    """A criterion over a value that does not exist (no children, so no youngest child) is met only if
+    it would be met whatever that value were, and not met if for some value it is not: as in SQL, a
+    comparison with nothing holds for no one. The person's other unknown facts still make it unknown."""
+    statuses: set[Status] = set()
+    missing: set[str] = set()
+    for values in itertools.product(*(_STAND_INS[SYMBOL_TYPES[symbol]] for symbol in absent)):
+        status, unknown = expression_status(compiled, {**facts, **dict(zip(absent, values, strict=True))})
+        statuses.add(status)
+        missing.update(unknown)
+    if Status.NOT_MET in statuses:
+        return Status.NOT_MET, ()
+    if Status.UNKNOWN in statuses:
+        return Status.UNKNOWN, tuple(key for key in FACTS if key in missing)
+    return Status.MET, ()
 
 
 @dataclass

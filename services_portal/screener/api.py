@@ -16,7 +16,9 @@ from services_portal.screener.screening import ScreenedService, screener_answers
 
 class ScreenerInput(serializers.Serializer):
     facts = serializers.DictField(
-        help_text="Fact key to value, as in GET /api/v1/facts/. 'age' may stand in for 'birth_date'."
+        help_text="Fact key to value, as in GET /api/v1/facts/. 'age' may stand in for 'birth_date'. A list fact "
+        "given as [] is the answer 'none' (children_birth_dates: [] means no children); leave a key out for a "
+        "question not answered."
     )
     as_of = serializers.DateField(
         required=False,

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 
 from profiles.facts import FactDefinition
-from profiles.facts.fields import fact_field
+from profiles.facts.fields import fact_field, fact_form_value
 from services_portal.core.errors import PortalError
 from services_portal.screener.screening import screener_answers_clean
 
@@ -29,7 +29,7 @@ class StepForm(forms.Form):
         self.cleaned_data = {}
         if not self.is_bound:
             return
-        raw = {fact.key: self.data.get(fact.key, "") for fact in self.facts}
+        raw = {fact.key: fact_form_value(fact, self.data) for fact in self.facts}
         try:
             self.cleaned_data = screener_answers_clean(raw, today=self.today)
         except PortalError as error:

@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from accessibility.middleware import DisplayHttpRequest
-from profiles.facts import FactDefinition, FactType
+from profiles.facts import NONE_ANSWER, FactDefinition, FactType
+from profiles.facts.fields import fact_form_value
 from services_portal.core.errors import PortalError
 from services_portal.reference import regions
 from services_portal.screener.forms import StepForm
@@ -26,6 +27,8 @@ QUESTIONS_PER_STEP_ELDER = 3
 def _display_value(fact: FactDefinition, raw: str) -> str:
     if not raw:
         return _("Not answered")
+    if fact.none_answer and raw.lower() == NONE_ANSWER:
+        return str(fact.none_answer)
     if fact.type == FactType.BOOLEAN:
         return {"true": _("Yes"), "false": _("No")}.get(raw, raw)
     if fact.type == FactType.CHOICE:
@@ -64,7 +67,7 @@ def screener_page(request: DisplayHttpRequest) -> HttpResponse:
     if request.method != "POST":
         return render(request, "screener/start.html", {"steps": steps})
 
-    raw = {fact.key: request.POST.get(fact.key, "").strip() for step in steps for fact in step.facts}
+    raw = {fact.key: fact_form_value(fact, request.POST).strip() for step in steps for fact in step.facts}
     action = request.POST.get("action", "next")
     try:
         current = min(max(int(request.POST.get("step", "0")), 0), len(steps))

@@ -255,6 +255,19 @@ def test_a_sensitive_fact_is_refused_without_consent_and_nothing_is_stored(clien
     assert (value.source, value.recorded_by) == (FactSource.COUNTER_STAFF, counter_staff)
 
 
+def test_no_children_is_recorded_at_the_counter_as_the_answer_none(client, counter_staff, elder):
+    # given a person who agreed to sensitive facts, and the facts page offering "I have no children"
+    address = visit_of(signed_in(client, counter_staff), elder)
+    client.post(address + "consents/", {"purpose": "sensitive_facts", "action": "grant"})
+    assert "I have no children</label>" in html_of(client.get(address + "facts/", **EN))
+    # when staff tick it for the person
+    response = client.post(address + "facts/", {"children_birth_dates": "", "children_birth_dates_none": "on"}, **EN)
+    # then "none" is kept as an empty list, recorded by the staff member
+    assert response.status_code == 302
+    value = FactValue.objects.get(citizen=elder, key="children_birth_dates")
+    assert (value.value, value.source, value.recorded_by) == ([], FactSource.COUNTER_STAFF, counter_staff)
+
+
 def test_a_department_value_is_not_changed_at_the_counter(client, counter_staff, elder):
     consent_grant(citizen=elder, purpose=Purpose.DATA_MATCHING, channel=ConsentChannel.WEB)
     fact_record(

@@ -52,6 +52,34 @@ def test_a_short_circuit_settles_a_criterion_without_the_missing_fact():
     assert evaluate({"disability_level": 2}, "disability_level >= 1 and low_income").outcome == Outcome.MAYBE
 
 
+NO_CHILDREN = {"children_birth_dates": []}
+
+
+@pytest.mark.parametrize(
+    ("facts", "expression", "status"),
+    [
+        (NO_CHILDREN, "children_under_3_count >= 1", Status.NOT_MET),
+        (NO_CHILDREN, "children_under_3_count == 0", Status.MET),
+        (NO_CHILDREN, "youngest_child_age_months < 12", Status.NOT_MET),
+        (NO_CHILDREN, "youngest_child_age_months >= 12", Status.NOT_MET),
+        ({**NO_CHILDREN, "is_pregnant": False}, "is_pregnant or youngest_child_age_months < 12", Status.NOT_MET),
+        ({**NO_CHILDREN, "is_pregnant": True}, "youngest_child_age_months < 12 or is_pregnant", Status.MET),
+        (NO_CHILDREN, "youngest_child_age_months < 12 and is_pregnant", Status.NOT_MET),
+        (NO_CHILDREN, "youngest_child_age_months < 12 or is_pregnant", Status.UNKNOWN),
+        ({}, "youngest_child_age_months < 12", Status.UNKNOWN),
+    ],
+)
+def test_no_children_is_an_answer_that_decides_criteria_over_children(facts, expression, status):
+    # given a person who answered "none" for children (or, last, did not answer)
+    # when a criterion over their children is evaluated
+    [result] = evaluate(facts, expression).results
+
+    # then it is decided: there is no youngest child under one, and none under three
+    assert result.status == status
+    if status == Status.UNKNOWN:  # what is still unknown is asked for, never the children already answered
+        assert result.missing == (("is_pregnant",) if facts else ("children_birth_dates",))
+
+
 def test_a_service_without_criteria_is_open_to_everyone():
     assert evaluate({}).outcome == Outcome.OPEN
 

@@ -195,3 +195,16 @@ def test_closing_an_account_erases_the_person_and_keeps_the_ledger_pseudonymous(
     from profiles.models import User
 
     assert not User.objects.filter(pk=user_id).exists()
+
+
+def test_an_empty_list_is_stored_as_the_answer_none(citizen):
+    # given a citizen who may state sensitive facts and says they have no children
+    consent_grant(citizen=citizen, purpose=Purpose.SENSITIVE_FACTS, channel=ConsentChannel.WEB)
+    facts_self_declare(citizen=citizen, values={"children_birth_dates": []})
+
+    # then "none" is kept: an empty list, not a question left unanswered
+    assert citizen_facts(citizen)["children_birth_dates"] == []
+
+    # and a blank answer still withdraws it
+    facts_self_declare(citizen=citizen, values={"children_birth_dates": ""})
+    assert "children_birth_dates" not in citizen_facts(citizen)

@@ -123,7 +123,27 @@ def test_every_error_is_reported_at_once_in_the_active_language():
 
 
 def test_blank_values_are_unknown_not_errors():
-    assert facts_clean({"birth_date": "", "children_birth_dates": [], "sex": None}, today=TODAY) == {}
+    assert (
+        facts_clean({"birth_date": "", "children_birth_dates": "", "sex": None, "is_pregnant": []}, today=TODAY) == {}
+    )
+
+
+@pytest.mark.parametrize("none", [[], "none", " None "])
+def test_an_empty_list_is_the_answer_none_not_unknown(none):
+    # given a person who says they have no children (JSON [] or the forms' "none")
+    # when the answers are cleaned
+    clean = facts_clean({"children_birth_dates": none}, today=TODAY)
+
+    # then "none" is kept as an answer, distinct from a question left out
+    assert clean == {"children_birth_dates": []}
+    assert "children_birth_dates" not in facts_clean({}, today=TODAY)
+
+
+@pytest.mark.parametrize("nonsense", ["nobody", ["none"], [""], {"count": 0}, 0])
+def test_a_list_fact_still_refuses_nonsense(nonsense):
+    with pytest.raises(FactsInvalid) as caught:
+        facts_clean({"children_birth_dates": nonsense}, today=TODAY)
+    assert list(caught.value.errors) == ["children_birth_dates"]
 
 
 def test_derived_facts_are_computed_from_stored_facts_and_the_reference_date():

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 
 import pytest
 from django.utils import timezone
@@ -298,3 +299,31 @@ def test_withdrawing_sensitive_consent_deletes_the_sensitive_facts(me, citizen):
     data = json.loads(me.get("/me/export.json").content)
     assert [fact["key"] for fact in data["facts"]] == []
     assert "Disability level" not in me.get("/me/", **EN).content.decode()
+
+
+def test_no_children_is_an_answer_shown_as_none_and_kept(me, citizen):
+    # given a citizen who may state sensitive facts, on the form that offers "I have no children"
+    consent_grant(citizen=citizen, purpose=Purpose.SENSITIVE_FACTS, channel=ConsentChannel.WEB)
+    form = me.get("/me/facts/", **EN).content.decode()
+    assert 'name="children_birth_dates_none"' in form and "I have no children</label>" in form
+
+    # when they tick it, leaving the dates empty
+    response = me.post("/me/facts/", {"children_birth_dates": "", "children_birth_dates_none": "on"}, **EN)
+
+    # then "none" is stored as an empty list, shown as "None", and ticked when they come back
+    assert response.status_code == 302
+    record = FactValue.objects.get(citizen=citizen, key="children_birth_dates", superseded_at__isnull=True)
+    assert record.value == []
+    family = me.get("/me/", **EN).content.decode().split("<h3>Your family</h3>")[1]
+    assert "Children&#x27;s dates of birth" in family or "Children's dates of birth" in family
+    assert "None" in family and "Not given" not in family.split("<h3>")[0]
+    again = me.get("/me/facts/", **EN).content.decode()
+    assert re.search(r'type="checkbox" name="children_birth_dates_none"[^>]*checked', again)
+
+    # and sending the same "none" again changes nothing; leaving both empty withdraws it
+    me.post("/me/facts/", {"children_birth_dates": "", "children_birth_dates_none": "on"}, **EN)
+    assert FactValue.objects.filter(citizen=citizen, key="children_birth_dates").count() == 1
+    me.post("/me/facts/", {"children_birth_dates": ""}, **EN)
+    assert not FactValue.objects.filter(
+        citizen=citizen, key="children_birth_dates", superseded_at__isnull=True
+    ).exists()

@@ -147,3 +147,42 @@ def test_a_service_without_criteria_is_open_to_everyone_not_qualified_for(api_cl
     certificate = next(s for s in body["open"] if s["code"] == DISABILITY_CERTIFICATE)
     assert (certificate["outcome"], certificate["criteria"], certificate["tell_us"]) == ("open", [], [])
     assert all(service["criteria"] for service in body["eligible"])
+
+
+# -- "none" is an answer --------------------------------------------------------------------------
+
+CHILD_SERVICES = {
+    "gx-birth-medical-certificate",
+    "gx-child-vaccination-booking",
+    "gx-childcare-subsidy",
+    "gx-newborn-medical-insurance",
+    "gx-newborn-hukou",
+}
+
+
+def test_an_empty_list_of_children_decides_the_child_services(api_client, catalog):
+    # given a person who says they have no children: an empty list
+    body = screen(api_client, {"age": 30, "children_birth_dates": []}).json()
+
+    # then every service for parents is decided "not eligible", none is "maybe"
+    assert codes(body, "not_eligible") >= CHILD_SERVICES
+    assert not CHILD_SERVICES & codes(body, "maybe")
+    subsidy = next(s for s in body["not_eligible"] if s["code"] == "gx-childcare-subsidy")
+    assert [c["status"] for c in subsidy["criteria"]] == ["not_met"]
+    assert subsidy["tell_us"] == []
+
+
+def test_children_left_out_stay_not_answered(api_client, catalog):
+    # given a person who does not say whether they have children
+    body = screen(api_client, {"age": 30}).json()
+
+    # then the services for parents are "maybe", asking for the children's dates of birth
+    assert codes(body, "maybe") >= CHILD_SERVICES
+    subsidy = next(s for s in body["maybe"] if s["code"] == "gx-childcare-subsidy")
+    assert [fact["key"] for fact in subsidy["tell_us"]] == ["children_birth_dates"]
+
+
+def test_a_list_of_children_still_refuses_nonsense(api_client, catalog):
+    response = screen(api_client, {"children_birth_dates": ["nobody"]})
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["facts.children_birth_dates"]

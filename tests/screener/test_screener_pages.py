@@ -89,3 +89,43 @@ def test_a_service_without_criteria_is_shown_open_to_everyone_not_as_you_qualify
     opened = html.split(open_to_everyone)[1].split("</details>")[0]
     assert "/services/gx-disability-certificate/" not in qualified
     assert "/services/gx-disability-certificate/" in opened
+
+
+def results_sections(html):
+    """The services the result page lists as "maybe" and as "cannot get"."""
+    maybe = html.split("<h2>You may be able to get</h2>")[1].split("open to everyone</summary>")[0]
+    cannot = html.split("services you cannot get, and why")[1]
+    return maybe, cannot
+
+
+def test_ticking_no_children_decides_the_childcare_subsidy(client, catalog):
+    # given the children question, which offers a box to answer "none"
+    pages = (post(client, {"action": f"change-{number}"}, "en").content.decode() for number in range(1, 10))
+    step = next(html for html in pages if 'name="children_birth_dates_none"' in html)
+    assert 'type="checkbox" name="children_birth_dates_none"' in step
+    assert "I have no children</label>" in step and "If you have no children, tick" in step
+
+    # when a person ticks "I have no children" and asks for results
+    html = post(client, {"step": "99", "action": "results", "age": "30", "children_birth_dates_none": "on"}, "en")
+    maybe, cannot = results_sections(html.content.decode())
+
+    # then the childcare subsidy is decided: not for them, not "maybe"
+    assert "/services/gx-childcare-subsidy/" in cannot
+    assert "/services/gx-childcare-subsidy/" not in maybe
+
+
+def test_leaving_the_children_question_empty_keeps_the_childcare_subsidy_maybe(client, catalog):
+    html = post(client, {"step": "99", "action": "results", "age": "30", "children_birth_dates": ""}, "en")
+    maybe, cannot = results_sections(html.content.decode())
+    assert "/services/gx-childcare-subsidy/" in maybe
+    assert "/services/gx-childcare-subsidy/" not in cannot
+
+
+def test_the_none_answer_is_carried_between_pages_and_shown_on_the_check_page(client, catalog):
+    # given a person who ticked "I have no children" on the family page
+    response = post(client, {"step": "99", "action": "next", "children_birth_dates_none": "on"}, "en")
+    html = response.content.decode()
+
+    # then the check page says so, and carries the answer on as "none"
+    assert "Check your answers" in html and "I have no children" in html
+    assert hidden_and_step(html)["children_birth_dates"] == "none"
