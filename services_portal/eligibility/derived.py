@@ -131,6 +131,8 @@ DERIVED_FACTS: dict[str, DerivedFact] = {
             DataType.FLOAT,
             _dibao_standard,
             unit="CNY",
+            # living outside Guangxi, no Guangxi standard applies: criteria over it are not met
+            none_is_answer=True,
         ),
         DerivedFact(
             "low_income",
@@ -138,6 +140,7 @@ DERIVED_FACTS: dict[str, DerivedFact] = {
             ("household_income_monthly_per_capita", "region_code", "hukou_type"),
             DataType.BOOLEAN,
             _low_income,
+            none_is_answer=True,
         ),
         DerivedFact(
             "hukou_in_residence_city",

@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from services_portal.eligibility.derived import facts_with_derived, stored_facts_behind
-from services_portal.eligibility.engine import CompiledExpression, Status, expression_compile, expression_status
+from services_portal.eligibility.derived import stored_facts_behind
+from services_portal.eligibility.engine import CompiledExpression, PersonFacts, Status, expression_compile
 
 
 @dataclass(frozen=True)
@@ -43,5 +43,5 @@ def life_events_evaluate(
 
 def life_events_of(facts: Mapping[str, Any], *, rules: Sequence[LifeEventRule], on: datetime.date) -> frozenset[str]:
     """One person's memberships (see life_events_evaluate)."""
-    known = facts_with_derived(facts, on=on)
-    return frozenset(rule.code for rule in rules if expression_status(rule.compiled, known)[0] == Status.MET)
+    person = PersonFacts(facts, on)
+    return frozenset(rule.code for rule in rules if person.status(rule.compiled)[0] == Status.MET)

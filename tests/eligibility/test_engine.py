@@ -120,3 +120,71 @@ def test_the_catalog_rules_are_rebuilt_only_when_the_catalog_changes(catalog, dj
     service.save()
     assert "gx-elderly-allowance" not in {rules.code for rules in catalog_rules()}
     assert len(catalog_rules()) == len(cached) - 1
+
+
+# -- three-valued logic: an unknown fact makes "maybe" only if one of its values would change the answer
+
+NANNING = {"region_code": "450103"}  # urban standard 960, rural 500: low income below 1.5x
+
+
+@pytest.mark.parametrize(
+    ("income", "outcome"),
+    [
+        (300, Outcome.ELIGIBLE),  # below the rural standard x 1.5 (750): low income whatever the hukou type
+        (9000, Outcome.NOT_ELIGIBLE),  # above the urban standard x 1.5 (1,440): not low income either way
+        (1000, Outcome.MAYBE),  # between: the hukou type decides
+    ],
+)
+def test_low_income_is_decided_without_the_hukou_type_when_every_type_agrees(income, outcome):
+    result = evaluate({**NANNING, "household_income_monthly_per_capita": income}, "low_income")
+    assert result.outcome == outcome
+    assert result.missing_facts == (["hukou_type"] if outcome == Outcome.MAYBE else [])
+
+
+def test_an_income_compared_with_the_standard_is_decided_by_its_bounds():
+    expression = "household_income_monthly_per_capita < dibao_standard_monthly"
+    assert evaluate({**NANNING, "household_income_monthly_per_capita": 400}, expression).outcome == Outcome.ELIGIBLE
+    assert evaluate({**NANNING, "household_income_monthly_per_capita": 960}, expression).outcome == Outcome.NOT_ELIGIBLE
+    assert evaluate({**NANNING, "household_income_monthly_per_capita": 700}, expression).outcome == Outcome.MAYBE
+
+
+def test_living_outside_guangxi_no_guangxi_standard_applies():
+    guangzhou = {"region_code": "440106", "hukou_type": "urban", "household_income_monthly_per_capita": 100}
+    assert evaluate(guangzhou, "low_income").outcome == Outcome.NOT_ELIGIBLE
+    assert evaluate(guangzhou, "household_income_monthly_per_capita < dibao_standard_monthly").outcome == (
+        Outcome.NOT_ELIGIBLE
+    )
+
+
+def test_every_value_of_a_choice_is_tried():
+    working = 'employment_status == "employed" or employment_status == "self_employed"'
+    assert evaluate({}, working).outcome == Outcome.MAYBE
+    # a choice that appears twice: no single value makes both hold
+    impossible = 'employment_status == "employed" and employment_status == "student"'
+    assert evaluate({}, impossible).outcome == Outcome.NOT_ELIGIBLE
+    either = 'sex == "female" or sex == "male"'
+    assert evaluate({}, either).outcome == Outcome.ELIGIBLE
+
+
+def test_a_yes_no_fact_decided_whatever_its_value():
+    assert evaluate({}, "is_veteran or not is_veteran").outcome == Outcome.ELIGIBLE
+    # a woman over 40 qualifies whatever her disability; a man of 45 depends on it
+    expression = 'disability_level >= 1 or (sex == "female" and age >= 40) or (sex == "male" and age >= 50)'
+    assert evaluate({"birth_date": datetime.date(1980, 1, 1), "sex": "female"}, expression).outcome == Outcome.ELIGIBLE
+    man = evaluate({"birth_date": datetime.date(1980, 1, 1), "sex": "male"}, expression)
+    assert man.outcome == Outcome.MAYBE
+    assert man.missing_facts == ["disability_level"]
+
+
+def test_unknown_numbers_lie_within_the_registry_bounds():
+    # household_size is at least 1: "at least one member" holds unknown, "no members" never
+    assert evaluate({}, "household_size >= 1").outcome == Outcome.ELIGIBLE
+    assert evaluate({}, "household_size < 1").outcome == Outcome.NOT_ELIGIBLE
+    assert evaluate({}, "household_size == 1").outcome == Outcome.MAYBE
+
+
+def test_a_list_membership_names_the_fact_it_needs():
+    result = evaluate({}, "disability_level in [1, 2]")
+    assert result.outcome == Outcome.MAYBE
+    assert result.missing_facts == ["disability_level"]
+    assert evaluate({"disability_level": 2}, "disability_level in [1, 2]").outcome == Outcome.ELIGIBLE
