@@ -7,7 +7,7 @@ explained as "tell us X" in terms a person can answer.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -153,11 +153,15 @@ DERIVED_FACTS: dict[str, DerivedFact] = {
 }
 
 
-def facts_with_derived(facts: Mapping[str, Any], *, on: datetime.date) -> dict[str, Any]:
-    """The stored facts plus every derived fact their inputs allow; a derived fact given is kept.
-    A derived fact that has no value for a person (see DerivedFact.none_is_answer) is there as None."""
+def facts_with_derived(
+    facts: Mapping[str, Any], *, on: datetime.date, only: Iterable[str] | None = None
+) -> dict[str, Any]:
+    """The stored facts plus every derived fact their inputs allow (or those of `only`); a derived fact
+    given is kept. A derived fact that has no value for a person (see DerivedFact.none_is_answer) is
+    there as None."""
     result = dict(facts)
-    for derived in DERIVED_FACTS.values():
+    wanted = DERIVED_FACTS.values() if only is None else [DERIVED_FACTS[key] for key in only if key in DERIVED_FACTS]
+    for derived in wanted:
         if derived.key in result or not all(key in facts for key in derived.depends_on):
             continue
         value = derived.compute(facts, on)

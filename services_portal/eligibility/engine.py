@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from typing import Any
 
 import rule_engine
@@ -98,7 +98,13 @@ class CompiledExpression:
     rule: rule_engine.Rule
     symbols: frozenset[str]
 
-    @property
+    @cached_property
+    def inputs(self) -> tuple[str, ...]:
+        """Every fact its answer depends on: the stored facts behind it and the symbols themselves
+        (a derived fact may be given rather than worked out)."""
+        return tuple(sorted(self.symbols.union(self.needs)))
+
+    @cached_property
     def needs(self) -> tuple[str, ...]:
         """The stored facts a person would tell us to settle this expression, in registry order."""
         wanted = {stored for symbol in self.symbols for stored in stored_facts_behind(symbol)}
@@ -335,8 +341,16 @@ class PersonFacts:
 
     def _decide(self, compiled: CompiledExpression) -> tuple[Status, tuple[str, ...]]:
         tried = [key for key in compiled.needs if key in FINITE_DOMAINS and key not in self.stored]
+        if tried:
+            # The answer depends on nothing but the facts the criterion reads: people who share them
+            # share it, so trying values is done once for them all.
+            given = tuple((key, _hashable(self.stored[key])) for key in compiled.inputs if key in self.stored)
+            return _decided_by_trying(compiled.text, self.on, given)
+        return self._decide_trying(compiled, tried)
+
+    def _decide_trying(self, compiled: CompiledExpression, tried: Sequence[str]) -> tuple[Status, tuple[str, ...]]:
         statuses = {
-            _status_in(compiled, self._world(dict(zip(tried, values, strict=True))))
+            _status_in(compiled, self._world(compiled, dict(zip(tried, values, strict=True))))
             for values in itertools.product(*(FINITE_DOMAINS[key] for key in tried))
         }
         if statuses == {Status.MET}:
@@ -352,11 +366,28 @@ class PersonFacts:
         }
         return Status.UNKNOWN, tuple(key for key in FACTS if key in missing)
 
-    def _world(self, assumed: Mapping[str, Any]) -> Mapping[str, Any]:
-        """The facts with the unknown finite facts given these values, derived facts worked out anew."""
+    def _world(self, compiled: CompiledExpression, assumed: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The facts with the unknown finite facts given these values, the criterion's derived facts
+        worked out anew."""
         if not assumed:
             return self.known
-        return facts_with_derived({**self.stored, **assumed}, on=self.on)
+        derived = compiled.symbols.intersection(DERIVED_FACTS).difference(self.stored)
+        return {**self.known, **facts_with_derived({**self.stored, **assumed}, on=self.on, only=derived)}
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+@lru_cache(maxsize=2**16)
+def _decided_by_trying(
+    text: str, on: datetime.date, given: tuple[tuple[str, Any], ...]
+) -> tuple[Status, tuple[str, ...]]:
+    compiled = expression_compile(text)
+    person = PersonFacts(dict(given), on)
+    return person._decide_trying(
+        compiled, [key for key in compiled.needs if key in FINITE_DOMAINS and key not in person.stored]
+    )
 
 
 def expression_status(
