@@ -97,6 +97,33 @@ class FactListApi(APIView):
         return Response(FactOutput(FACTS.values(), many=True).data)
 
 
+class RegionOutput(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField(help_text="In the request's language: Chinese, or English (pinyin outside Guangxi).")
+    level = serializers.ChoiceField(choices=["province", "city", "county"])
+    parent_code = serializers.CharField(help_text="Empty for a province; the province for a municipality's districts.")
+
+
+class RegionListApi(APIView):
+    """Mainland China's administrative divisions (GB/T 2260) under one region, or the 31 provinces: the
+    region lists on the portal's forms refresh from it when another province is chosen."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("within", OpenApiTypes.STR, description="A region code; empty: the provinces.")],
+        responses={200: RegionOutput(many=True), 400: ErrorSerializer},
+    )
+    def get(self, request):
+        within = request.query_params.get("within", "")
+        if not within:
+            return Response(RegionOutput(regions.provinces(), many=True).data)
+        if regions.get(within) is None:
+            raise PortalError("unknown_region", _("%(code)s is not a region code that exists.") % {"code": within[:12]})
+        found = [region for region in regions.all_regions(within=within) if region.code != within]
+        return Response(RegionOutput(found, many=True).data)
+
+
 # -- shared outputs ------------------------------------------------------------------------------
 
 
@@ -819,6 +846,7 @@ class AuditAccessLogApi(ListAPIView):
 
 urlpatterns = [
     path("facts/", FactListApi.as_view(), name="api-fact-list"),
+    path("regions/", RegionListApi.as_view(), name="api-region-list"),
     path("auth/signup/", SignupApi.as_view(), name="api-signup"),
     path("auth/token/", TokenApi.as_view(), name="api-token"),
     path("auth/token/revoke/", TokenRevokeApi.as_view(), name="api-token-revoke"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +15,8 @@ NOT_SURE = ("", _("Not sure, or I prefer not to say"))
 
 # The checkbox beside a list fact's text box that answers "none" is named after the fact with this suffix.
 NONE_SUFFIX = "_none"
+# The province list beside a region fact's list of cities and counties is named after the fact with this suffix.
+PROVINCE_SUFFIX = "_province"
 
 
 def fact_form_value(fact: FactDefinition, data: Mapping[str, Any]) -> Any:
@@ -23,7 +25,21 @@ def fact_form_value(fact: FactDefinition, data: Mapping[str, Any]) -> Any:
     value = data.get(fact.key, "")
     if fact.none_answer and not str(value).strip() and data.get(fact.key + NONE_SUFFIX):
         return NONE_ANSWER
+    if fact.type == FactType.REGION:
+        return region_form_value(str(value).strip(), str(data.get(fact.key + PROVINCE_SUFFIX, "")).strip())
     return value
+
+
+def region_form_value(region_code: str, province_code: str) -> str:
+    """A region answer from its two lists. A province chosen without a county in it (another province, or
+    the county list was not refreshed because scripts are off) answers "somewhere in that province"; the
+    page then offers that province's counties to narrow it down. The home province alone stays "not sure"."""
+    province = regions.get(province_code)
+    if province is None or province.level != "province" or regions.is_within(region_code, province_code):
+        return region_code
+    if not region_code and province.code == regions.HOME_PROVINCE:
+        return ""
+    return province.code
 
 
 def form_values(facts: Iterable[FactDefinition], data: Mapping[str, Any]) -> dict[str, Any]:
@@ -72,14 +88,60 @@ class ListOrNoneWidget(forms.MultiWidget):
         return context
 
 
-def _region_choices() -> list[Any]:
-    groups = []
-    for city in regions.all_regions():
-        if city.level != "city":
-            continue
-        counties = [(child.code, child.name) for child in regions.children(city.code)]
-        groups.append((city.name, [(city.code, city.name), *counties]))
+def region_choices(province_code: str) -> list[Any]:
+    """A province's cities and counties, grouped by city; districts a municipality or province runs directly
+    come first, in a group named after it."""
+    province = regions.get(province_code)
+    if province is None:
+        return [NOT_SURE]
+    direct = [(child.code, child.name) for child in regions.children(province.code) if child.level == "county"]
+    groups = [(province.name, [(province.code, province.name), *direct])]
+    for city in regions.children(province.code):
+        if city.level == "city":
+            counties = [(child.code, child.name) for child in regions.children(city.code)]
+            groups.append((city.name, [(city.code, city.name), *counties]))
     return [NOT_SURE, *groups]
+
+
+class RegionWidget(forms.MultiWidget):
+    """Two lists, province first, then the chosen province's cities and counties: the whole mainland is
+    reachable without one list of 3,000 places. portal.js refreshes the second list when the province
+    changes; without scripts, the province alone is the answer until the page comes back."""
+
+    template_name = "profiles/widgets/region.html"
+
+    def __init__(self, question: Any) -> None:
+        self.question = question
+        super().__init__(widgets={"province": forms.Select(), "": forms.Select()})
+
+    def decompress(self, value: Any) -> list[Any]:
+        region = regions.get(str(value or ""))
+        return [region.province_code if region else regions.HOME_PROVINCE, value or ""]
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        return region_form_value(str(data.get(name, "")).strip(), str(data.get(name + PROVINCE_SUFFIX, "")).strip())
+
+    def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
+        return name not in data and name + PROVINCE_SUFFIX not in data
+
+    def id_for_label(self, id_: str) -> str:
+        return f"{id_}{PROVINCE_SUFFIX}" if id_ else id_
+
+    def get_context(self, name: str, value: Any, attrs: Any) -> dict[str, Any]:
+        province = self.decompress(value)[0]
+        province_select, region_select = (cast(forms.Select, widget) for widget in self.widgets)
+        province_select.choices = [(region.code, region.name) for region in regions.provinces()]
+        region_select.choices = region_choices(province)
+        context = super().get_context(name, value, attrs)
+        province_list, region_list = context["widget"]["subwidgets"]
+        if region_list["attrs"].get("id"):
+            # The answer's own list keeps the field's plain id; the province list, first, takes the label's.
+            region_list["attrs"]["id"] = context["widget"]["attrs"]["id"]
+            province_list["attrs"]["id"] = self.id_for_label(region_list["attrs"]["id"])
+        context["widget"]["province_label"] = _("Province, region or municipality")
+        context["widget"]["region_label"] = _("City, county or district")
+        context["widget"]["question"] = self.question
+        return context
 
 
 def fact_field(fact: FactDefinition) -> forms.Field:
@@ -94,7 +156,7 @@ def fact_field(fact: FactDefinition) -> forms.Field:
             choices=[(c.value, c.label) for c in fact.choices] + [NOT_SURE], widget=forms.RadioSelect, **common
         )
     if fact.type == FactType.REGION:
-        return forms.ChoiceField(choices=_region_choices(), **common)
+        return forms.CharField(widget=RegionWidget(fact.question), **common)
     if fact.type == FactType.DATE:
         return forms.CharField(widget=forms.DateInput(attrs={"type": "date"}), **common)
     if fact.type == FactType.DATE_LIST and fact.none_answer:
