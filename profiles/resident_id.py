@@ -11,7 +11,9 @@ import hashlib
 import hmac
 import re
 import unicodedata
+from collections.abc import Iterable
 
+import numpy as np
 from django.conf import settings
 from django.utils.translation import gettext as _
 
@@ -67,10 +69,53 @@ def resident_id_clean(raw: str, *, field: str = "resident_id") -> str:
     return number
 
 
+def resident_ids_clean(raws: Iterable[str]) -> dict[str, str | ResidentIdInvalid]:
+    """Each distinct number as `resident_id_clean` answers it (its canonical form, or the refusal to
+    raise): a department's batch names tens of thousands. Those already written as the card has them
+    are checked together (check digits and dates of birth on arrays); only the rest, which may need
+    normalising or a message, go one by one."""
+    distinct = set(raws)
+    written = [raw for raw in distinct if PATTERN.fullmatch(raw)]  # ASCII: resident_id_normalise keeps it
+    passed: set[str] = set()
+    if written:
+        characters = np.frombuffer("".join(written).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
+        digits = characters[:, :17].astype(np.int64) - ord("0")
+        check = np.frombuffer(CHECK_CHARACTERS.encode("ascii"), dtype=np.uint8)[(digits @ np.array(WEIGHTS)) % 11]
+        year = digits[:, 6:10] @ np.array([1000, 100, 10, 1])
+        month, day = digits[:, 10:12] @ np.array([10, 1]), digits[:, 12:14] @ np.array([10, 1])
+        leap = (year % 4 == 0) & (year % 100 != 0) | (year % 400 == 0)
+        month_days = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[np.clip(month, 0, 12)]
+        month_days = month_days + ((month == 2) & leap)
+        today = datetime.date.today()  # noqa: DTZ011 - as resident_id_clean: a date of birth has no time zone
+        ok = (
+            (check == characters[:, 17])
+            & (month >= 1)
+            & (month <= 12)
+            & (day >= 1)
+            & (day <= month_days)
+            & (year >= 1900)
+            & (year * 10000 + month * 100 + day <= today.year * 10000 + today.month * 100 + today.day)
+        )
+        passed = {raw for raw, good in zip(written, ok.tolist(), strict=True) if good}
+    answers: dict[str, str | ResidentIdInvalid] = {raw: raw for raw in passed}
+    for raw in distinct - passed:
+        try:
+            answers[raw] = resident_id_clean(raw)
+        except ResidentIdInvalid as error:
+            answers[raw] = error
+    return answers
+
+
 def resident_id_hash(number: str) -> str:
     """A keyed hash of a clean number: stable for look-up, useless without the key."""
     key = settings.RESIDENT_ID_HASH_KEY.encode()
     return hmac.new(key, number.encode(), hashlib.sha256).hexdigest()
+
+
+def resident_ids_hash(numbers: Iterable[str]) -> dict[str, str]:
+    """`resident_id_hash` of each distinct clean number, the key read once (a batch names thousands)."""
+    key = settings.RESIDENT_ID_HASH_KEY.encode()
+    return {number: hmac.digest(key, number.encode(), "sha256").hex() for number in set(numbers)}
 
 
 def resident_id_mask(number: str) -> str:

@@ -227,19 +227,22 @@ def test_a_batch_killed_while_it_writes_leaves_nothing_and_delivering_it_again_s
 
 def test_a_failure_right_after_the_first_bulk_write_leaves_nothing(population, health_feed):
     # given a database connection that fails right after the first bulk write of fact values went
-    # through (injected where the ORM and raw SQL alike reach the database)
+    # through: at the first statement (the ORM's or raw SQL) to reach the database once the batch's
+    # fact values are in its transaction, however they were written (COPY passes no execute_wrapper)
     rows = birth_rows(population[:6000])
     written = []
 
-    def failing_after_the_first_fact_insert(execute, sql, params, many, context):
-        result = execute(sql, params, many, context)
-        if sql.lstrip().upper().startswith("INSERT INTO") and "profiles_factvalue" in sql:
-            written.append(context["cursor"].rowcount)
+    def failing_after_the_first_fact_write(execute, sql, params, many, context):
+        with context["connection"].connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM profiles_factvalue WHERE department = 'health'")
+            (count,) = cursor.fetchone()
+        if count:
+            written.append(count)
             raise ConnectionError("the database went away")
-        return result
+        return execute(sql, params, many, context)
 
     # when the batch is delivered
-    with pytest.raises(ConnectionError), connection.execute_wrapper(failing_after_the_first_fact_insert):
+    with pytest.raises(ConnectionError), connection.execute_wrapper(failing_after_the_first_fact_write):
         feed_batch_ingest(account=health_feed, batch_id=BATCH_ID, rows=rows)
 
     # then the rows that write stored are gone with the rest: the batch is one transaction
