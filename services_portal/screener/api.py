@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from services_portal.core.api import ErrorSerializer
 from services_portal.core.errors import PortalError
 from services_portal.eligibility.engine import Outcome
-from services_portal.screener.screening import ScreenedService, screener_answers_clean, screener_run
+from services_portal.screener.screening import NextQuestion, ScreenedService, screener_answers_clean, screener_run
 
 
 class ScreenerInput(serializers.Serializer):
@@ -54,12 +54,39 @@ class ScreenedServiceOutput(serializers.Serializer):
         return FactRequestOutput(item.ask_for, many=True).data  # type: ignore[return-value]
 
 
+class NextQuestionOutput(FactRequestOutput):
+    settles = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Codes of the 'maybe' services this answer alone decides: it is all they are missing.",
+    )
+    narrows = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Codes of the 'maybe' services it brings closer: they need other answers too.",
+    )
+
+    def to_representation(self, instance: NextQuestion) -> dict:
+        return {
+            "key": instance.key,
+            "label": str(instance.label),
+            "question": str(instance.question.question),
+            "settles": [item.service.code for item in instance.settles],
+            "narrows": [item.service.code for item in instance.narrows],
+        }
+
+
 class ScreenerOutput(serializers.Serializer):
     reference_date = serializers.DateField(help_text="The date the answers were screened for: 'as_of', or today.")
     eligible = ScreenedServiceOutput(many=True, help_text="Every criterion met.")
     maybe = ScreenedServiceOutput(many=True, help_text="None failed, but a fact is missing: see 'tell_us'.")
     not_eligible = ScreenedServiceOutput(many=True)
     open = ScreenedServiceOutput(many=True, help_text="Services without criteria: open to everyone.")
+    next_question = NextQuestionOutput(
+        allow_null=True,
+        help_text="The next best question: the unknown fact whose answer would decide the most 'maybe' services, "
+        "essential ones counting three times. Each 'maybe' service shares its weight equally among the facts it "
+        "is missing; equal values keep the order of GET /api/v1/facts/. 'key' is what to send in 'facts' "
+        "('age' for a date of birth). Null when nothing is 'maybe'.",
+    )
 
 
 class ScreenerApi(APIView):

@@ -7,16 +7,16 @@ The screener asks for an age instead of a date of birth; everything else is a re
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 from django.utils.translation import gettext as _
 
 from profiles.facts import AGE_ANSWER, FACTS, TOPICS, FactDefinition, FactsInvalid, facts_clean
 from services_portal.catalog.models import ServiceItem
-from services_portal.catalog.rules import catalog_rules
-from services_portal.catalog.selectors import services_by_code
+from services_portal.catalog.rules import catalog_rules, catalog_version, published_services
 from services_portal.eligibility.engine import Outcome, ServiceEligibility, eligibility_evaluate
 
 # The screener asks for an age where the registry stores a date of birth: easier to answer.
@@ -29,10 +29,17 @@ def screener_question(key: str) -> FactDefinition:
     return ASKED_INSTEAD.get(key) or FACTS.get(key) or ANSWERS[key]
 
 
+def screener_fact_keys(*, version: str | None = None) -> list[str]:
+    """The stored facts the published catalog's criteria need and a visitor can state, in registry order.
+    `version` (catalog_version), when the caller has just read it, saves reading it again."""
+    rules = catalog_rules(version=version)
+    needed = {key for service in rules for criterion in service.criteria for key in criterion.compiled.needs}
+    return [key for key, fact in FACTS.items() if key in needed and not fact.identity]
+
+
 def screener_facts() -> list[FactDefinition]:
     """The facts the published catalog's criteria need, in registry order, as the screener asks them."""
-    needed = {key for rules in catalog_rules() for criterion in rules.criteria for key in criterion.compiled.needs}
-    return [screener_question(key) for key in FACTS if key in needed]
+    return [screener_question(key) for key in screener_fact_keys()]
 
 
 @dataclass(frozen=True)
@@ -49,8 +56,9 @@ class Step:
 def screener_steps(*, per_step: int) -> list[Step]:
     """Questions grouped by topic, at most `per_step` on one page."""
     steps: list[Step] = []
+    asked = screener_facts()
     for topic in TOPICS:
-        facts = [fact for fact in screener_facts() if fact.topic == topic]
+        facts = [fact for fact in asked if fact.topic == topic]
         for start in range(0, len(facts), per_step):
             steps.append(Step(len(steps) + 1, topic, tuple(facts[start : start + per_step])))
     return steps
@@ -75,6 +83,75 @@ class ScreenedService:
         return [screener_question(key) for key in self.eligibility.missing_facts]
 
 
+# An essential service (minimum living allowance, medical assistance ...) counts this many times an ordinary one
+# when choosing which question to ask next: missing one of them costs a person more.
+ESSENTIAL_WEIGHT = 3
+
+
+@dataclass(frozen=True)
+class QuestionValue:
+    """What answering one unknown stored fact is worth to the "maybe" services of a result."""
+
+    fact: str  # the stored fact key (birth_date, though the screener asks for an age)
+    weight: Fraction
+    settles: tuple[str, ...]  # "maybe" services this fact is all that is missing for, in the order given
+    narrows: tuple[str, ...] = ()  # "maybe" services that also need other facts
+
+    @property
+    def helps(self) -> tuple[str, ...]:
+        return self.settles + self.narrows
+
+
+def questions_rank(
+    evaluations: Iterable[ServiceEligibility], *, essential: Collection[str], askable: Collection[str]
+) -> list[QuestionValue]:
+    """The unknown facts worth asking, the most valuable first: the first is the next best question.
+
+    Each "maybe" service shares its weight (ESSENTIAL_WEIGHT for an essential service, 1 otherwise) equally
+    among the stored facts it is missing: a service settled by one fact alone gives it its whole weight,
+    one missing three facts gives each a third. A fact's value is the sum of its shares. Facts outside
+    `askable` get no value (their share is not passed on: the service still needs them). Equal values
+    keep the fact registry's order. Exact fractions, so that three thirds tie with one whole.
+    """
+    shares: dict[str, Fraction] = {}
+    settles: dict[str, list[str]] = {}
+    narrows: dict[str, list[str]] = {}
+    for evaluation in evaluations:
+        if evaluation.outcome != Outcome.MAYBE or not evaluation.missing_facts:
+            continue
+        missing = evaluation.missing_facts
+        share = Fraction(ESSENTIAL_WEIGHT if evaluation.service_code in essential else 1, len(missing))
+        for key in missing:
+            if key not in askable:
+                continue
+            shares[key] = shares.get(key, Fraction(0)) + share
+            (settles if len(missing) == 1 else narrows).setdefault(key, []).append(evaluation.service_code)
+    order = {key: position for position, key in enumerate(FACTS)}
+    ranked = sorted(shares, key=lambda key: (-shares[key], order.get(key, len(order))))
+    return [QuestionValue(key, shares[key], tuple(settles.get(key, ())), tuple(narrows.get(key, ()))) for key in ranked]
+
+
+@dataclass(frozen=True)
+class NextQuestion:
+    """A question worth asking, as the screener asks it, with the "maybe" services it helps decide."""
+
+    question: FactDefinition  # what the visitor answers: the age for birth_date
+    settles: list[ScreenedService]  # decided by this answer alone
+    narrows: list[ScreenedService]  # brought closer: they need other answers too
+
+    @property
+    def key(self) -> str:
+        return self.question.key
+
+    @property
+    def label(self) -> Any:
+        return self.question.label
+
+    @property
+    def helps(self) -> list[ScreenedService]:
+        return self.settles + self.narrows
+
+
 @dataclass(frozen=True)
 class ScreenerResult:
     reference_date: datetime.date
@@ -82,20 +159,43 @@ class ScreenerResult:
     maybe: list[ScreenedService]
     not_eligible: list[ScreenedService]
     open: list[ScreenedService]  # no criteria: anyone can use them, whatever the answers
+    questions: list[NextQuestion] = field(default_factory=list)  # worth asking, the next best first
+
+    @property
+    def next_question(self) -> NextQuestion | None:
+        return self.questions[0] if self.questions else None
 
 
-def screener_run(*, answers: Mapping[str, Any], on: datetime.date) -> ScreenerResult:
-    """Evaluate the whole published catalog for clean answers, with derived facts (ages) as of `on`."""
-    evaluations = eligibility_evaluate(facts=answers, on=on, services=catalog_rules())
-    services = services_by_code([evaluation.service_code for evaluation in evaluations])
+def screener_run(*, answers: Mapping[str, Any], on: datetime.date, skipped: Collection[str] = ()) -> ScreenerResult:
+    """Evaluate the whole published catalog for clean answers, with derived facts (ages) as of `on`.
+
+    `skipped` are questions (as asked: "age") the visitor was just asked and left blank: the questions
+    worth asking next leave them out, so that "answer more" moves on instead of asking them again.
+    """
+    version = catalog_version()
+    evaluations = eligibility_evaluate(facts=answers, on=on, services=catalog_rules(version=version))
+    services = published_services(version=version)
     grouped: dict[Outcome, list[ScreenedService]] = {outcome: [] for outcome in Outcome}
     for evaluation in evaluations:
         grouped[evaluation.outcome].append(ScreenedService(services[evaluation.service_code], evaluation))
     essential_first = lambda item: (not item.service.essential, item.service.name)  # noqa: E731
+    maybe = sorted(grouped[Outcome.MAYBE], key=essential_first)
+    askable = {key for key in screener_fact_keys(version=version) if screener_question(key).key not in skipped}
+    essential = {item.service.code for item in maybe if item.service.essential}
+    by_code = {item.service.code: item for item in maybe}
+    questions = [
+        NextQuestion(
+            screener_question(value.fact),
+            [by_code[code] for code in value.settles],
+            [by_code[code] for code in value.narrows],
+        )
+        for value in questions_rank((item.eligibility for item in maybe), essential=essential, askable=askable)
+    ]
     return ScreenerResult(
         reference_date=on,
         eligible=sorted(grouped[Outcome.ELIGIBLE], key=essential_first),
-        maybe=sorted(grouped[Outcome.MAYBE], key=essential_first),
+        maybe=maybe,
         not_eligible=sorted(grouped[Outcome.NOT_ELIGIBLE], key=lambda item: item.service.name),
         open=sorted(grouped[Outcome.OPEN], key=lambda item: item.service.name),
+        questions=questions,
     )
