@@ -7,15 +7,15 @@ the "for you" page, so that a person is described the same way everywhere.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from django.db.models import Count, Max
+from django.db import connection
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from scipy import sparse
 
@@ -30,23 +30,33 @@ from recommender.models import (
     InteractionChannel,
 )
 from services_portal.catalog.life_events import citizen_tags
-from services_portal.catalog.models import LifeEvent, ServiceItem
-from services_portal.catalog.rules import catalog_rules, life_event_rules
-from services_portal.eligibility.derived import full_years
+from services_portal.catalog.models import ServiceItem
+from services_portal.catalog.rules import catalog_rules, catalog_version, life_event_rules, life_events_compiled
+from services_portal.eligibility import population
+from services_portal.eligibility.derived_columns import calendar
 from services_portal.eligibility.engine import Outcome, ServiceRules, eligibility_evaluate
-from services_portal.eligibility.facts import facts_for
-from services_portal.eligibility.life_events import LifeEventRule, life_events_evaluate
+from services_portal.eligibility.life_events import LifeEventRule, life_events_of, life_events_population
 from services_portal.reference import regions
 
 ELIGIBLE, MAYBE, NOT_ELIGIBLE = 2, 1, 0
 # A service open to everyone ranks like one the person qualifies for: nothing stands in the way.
 # CatalogIndex.open_to_everyone keeps it apart where "qualifies" is said or guarded.
-_OUTCOME_CODES = {
+# The population evaluator's outcome codes (population.ELIGIBLE, MAYBE, NOT_ELIGIBLE, OPEN) as ours.
+_OUTCOME_CODES = np.zeros(
+    max(population.ELIGIBLE, population.MAYBE, population.NOT_ELIGIBLE, population.OPEN) + 1, dtype=np.int8
+)
+_OUTCOME_CODES[population.ELIGIBLE] = ELIGIBLE
+_OUTCOME_CODES[population.OPEN] = ELIGIBLE
+_OUTCOME_CODES[population.MAYBE] = MAYBE
+_OUTCOME_CODES[population.NOT_ELIGIBLE] = NOT_ELIGIBLE
+# The per-person engine's outcomes as ours, for a chunk of one or a few.
+_ENGINE_CODES = {
     Outcome.ELIGIBLE: ELIGIBLE,
     Outcome.OPEN: ELIGIBLE,
     Outcome.MAYBE: MAYBE,
     Outcome.NOT_ELIGIBLE: NOT_ELIGIBLE,
 }
+ENGINE_UP_TO = 4
 
 AGE_BANDS: tuple[tuple[str, int, int], ...] = (
     ("18-29", 0, 29),
@@ -90,17 +100,14 @@ _index_lock = threading.Lock()
 _index_cache: dict[str, Any] = {"stamp": None, "index": None}
 
 
-def catalog_index() -> CatalogIndex:
-    """The published catalog as the models see it, rebuilt in this process only when it changed."""
-    rules = catalog_rules()
-    event_rules = life_event_rules()
-    stamp = (
-        tuple(r.code for r in rules),
-        tuple(ServiceItem.objects.aggregate(Max("updated_at"), Count("life_events")).values()),
-        tuple((rule.code, rule.compiled.text) for rule in event_rules),
-    )
+def catalog_index(*, version: str | None = None) -> CatalogIndex:
+    """The published catalog as the models see it, rebuilt in this process only when it changed
+    (`catalog_version`, which the caller may pass when it has just read it)."""
+    stamp = version or catalog_version()
     with _index_lock:
         if _index_cache["stamp"] != stamp:
+            rules = catalog_rules(version=stamp)
+            event_rules = life_event_rules(version=stamp)
             services = {
                 s.code: s
                 for s in ServiceItem.objects.filter(code__in=[r.code for r in rules])
@@ -157,33 +164,13 @@ class People:
     def row(self) -> dict[int, int]:
         return {int(citizen_id): i for i, citizen_id in enumerate(self.ids)}
 
-    def subset(self, rows: np.ndarray) -> People:
-        return People._of_parts([self], lambda array: array[rows], lambda items: [items[i] for i in rows.tolist()])
 
-    @staticmethod
-    def concatenate(parts: list[People]) -> People:
-        return People._of_parts(
-            parts, lambda *arrays: _stack(arrays), lambda *lists: [item for items in lists for item in items]
-        )
-
-    @staticmethod
-    def _of_parts(parts: list[People], arrays: Any, lists: Any) -> People:
-        """A People whose array fields come from `arrays` and list fields from `lists`, field by field."""
-        fields = {}
-        for field in dataclasses.fields(People):
-            values = [getattr(part, field.name) for part in parts]
-            fields[field.name] = lists(*values) if isinstance(values[0], list) else arrays(*values)
-        return People(**fields)
-
-
-def _stack(arrays: tuple[Any, ...]) -> Any:
-    if sparse.issparse(arrays[0]):
-        return sparse.vstack(arrays, format="csr")
-    return np.concatenate(arrays) if arrays[0].ndim == 1 else np.vstack(arrays)
-
-
-def personalised_ids(citizen_ids: Iterable[int]) -> set[int]:
-    """Who allows personalisation now: the consent (their own, or their guardian's) and the switch on."""
+def personalised_ids(citizen_ids: Iterable[int], *, citizens: Iterable[Citizen] | None = None) -> set[int]:
+    """Who allows personalisation now: the consent (their own, or their guardian's) and the switch on.
+    `citizens` (the rows of exactly these people), when the caller holds them, saves reading them again."""
+    if citizens is not None:
+        switched_on = [c for c in citizens if c.erased_at is None and c.personalisation_enabled]
+        return consent_in_force(switched_on, Purpose.PERSONALISATION)
     people = Citizen.objects.filter(
         pk__in=list(citizen_ids), erased_at__isnull=True, personalisation_enabled=True
     ).values_list("pk", "guardian_id", named=True)
@@ -199,59 +186,77 @@ def interaction_matrices(
     kinds: Iterable[str] | None = None,
 ) -> tuple[sparse.csr_array, sparse.csr_array, sparse.csr_array, np.ndarray, list[str]]:
     """Positive weights, done, negative, positive counts and channel habits for interactions in [since, until)."""
-    row = {int(citizen_id): i for i, citizen_id in enumerate(citizen_ids)}
-    column = index.position_of_id
-    shape = (len(row), len(index))
-    interactions = Interaction.objects.filter(citizen_id__in=list(row))
+    ids = np.fromiter((int(citizen_id) for citizen_id in citizen_ids), dtype=np.int64)
+    shape = (len(ids), len(index))
+    interactions = of_citizens(Interaction.objects.all(), ids)
     if since is not None:
         interactions = interactions.filter(occurred_at__gte=since)
     if until is not None:
         interactions = interactions.filter(occurred_at__lt=until)
     if kinds is not None:
         interactions = interactions.filter(kind__in=list(kinds))
-    weights: dict[tuple[int, int], float] = {}
-    done: set[tuple[int, int]] = set()
-    negative: set[tuple[int, int]] = set()
-    counts = np.zeros(shape[0], dtype=np.int32)
-    online = np.zeros(shape[0], dtype=bool)
-    active = np.zeros(shape[0], dtype=bool)
-    for citizen_id, service_id, kind, channel in interactions.values_list(
-        "citizen_id", "service_id", "kind", "channel"
-    ):
-        j = column.get(service_id)
-        if j is None:  # a service no longer published
-            continue
-        i = row[citizen_id]
-        active[i] = True
-        online[i] |= channel != InteractionChannel.COUNTER
-        if kind in NEGATIVE_KINDS:
-            negative.add((i, j))
-            continue
-        weights[(i, j)] = weights.get((i, j), 0.0) + INTERACTION_WEIGHTS[kind]
-        counts[i] += 1
-        if kind in DONE_KINDS:
-            done.add((i, j))
-    habits = [ONLINE if online[i] else OFFLINE if active[i] else NO_ACTIVITY for i in range(shape[0])]
+    rows = list(interactions.order_by().values_list("citizen_id", "service_id", "kind", "channel"))
+    citizen = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    service = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
+    kind = np.array([r[2] for r in rows], dtype=object)
+    channel = np.array([r[3] for r in rows], dtype=object)
+    # Rows and columns as arrays: a service no longer published has no column and is left out.
+    column_of = dict(index.position_of_id)
+    j = np.fromiter((column_of.get(int(s), -1) for s in service), dtype=np.int64, count=len(rows))
+    order = np.argsort(ids, kind="stable")
+    found = np.searchsorted(ids, citizen, sorter=order) if len(ids) else np.zeros(0, dtype=np.int64)
+    i = order[np.minimum(found, max(len(ids) - 1, 0))] if len(ids) else found
+    published = j >= 0
+    i, j, kind, channel = i[published], j[published], kind[published], channel[published]
+    weight = np.array([INTERACTION_WEIGHTS.get(k, 0.0) for k in kind], dtype=np.float32)
+    negative = np.isin(kind, list(NEGATIVE_KINDS))
+    done = np.isin(kind, list(DONE_KINDS))
+    positive = ~negative
+    counts = np.bincount(i[positive], minlength=shape[0]).astype(np.int32)
+    active = np.bincount(i, minlength=shape[0]) > 0
+    online = np.bincount(i[channel != InteractionChannel.COUNTER], minlength=shape[0]) > 0
+    habits = [
+        ONLINE if o else OFFLINE if a else NO_ACTIVITY for o, a in zip(online.tolist(), active.tolist(), strict=True)
+    ]
     return (
-        _csr(weights, shape, np.float32),
-        _csr(dict.fromkeys(done, True), shape, bool),
-        _csr(dict.fromkeys(negative, True), shape, bool),
+        _csr_of(i[positive], j[positive], weight[positive], shape, np.float32),
+        _csr_of(i[done], j[done], np.ones(int(done.sum()), dtype=bool), shape, bool),
+        _csr_of(i[negative], j[negative], np.ones(int(negative.sum()), dtype=bool), shape, bool),
         counts,
         habits,
     )
 
 
-def _csr(cells: dict[tuple[int, int], Any], shape: tuple[int, int], dtype: Any) -> sparse.csr_array:
-    if not cells:
-        return sparse.csr_array(shape, dtype=dtype)
-    rows, columns = zip(*cells, strict=True)
-    return sparse.csr_array((np.array(list(cells.values()), dtype=dtype), (rows, columns)), shape=shape)
+def of_citizens(
+    queryset: QuerySet[Any], ids: Sequence[int] | np.ndarray, *, column: str = "citizen_id"
+) -> QuerySet[Any]:
+    """Rows of these citizens. On PostgreSQL one array parameter: a chunk's thousands of `IN`
+    placeholders cost more to send than the rows themselves."""
+    wanted = [int(citizen_id) for citizen_id in ids]
+    if connection.vendor == "postgresql":
+        table = queryset.model._meta.db_table
+        return queryset.extra(where=[f'"{table}"."{column}" = ANY(%s)'], params=[wanted])  # noqa: S610 - names are ours
+    return queryset.filter(**{f"{column}__in": wanted})
+
+
+def _csr_of(
+    rows: np.ndarray, columns: np.ndarray, values: np.ndarray, shape: tuple[int, int], dtype: Any
+) -> sparse.csr_array:
+    """Cells summed where they repeat (weights), or'ed for booleans."""
+    matrix = sparse.coo_array((values.astype(np.float32), (rows, columns)), shape=shape).tocsr()
+    matrix.sum_duplicates()
+    if dtype is bool:
+        matrix.data = matrix.data > 0
+        matrix.eliminate_zeros()
+    return sparse.csr_array(matrix.astype(dtype))
 
 
 def _suppressed_tags(citizens: list[Citizen]) -> dict[int, set[str]]:
     """Life events people deleted and that stay deleted, settled by the profile's own rule."""
     with_suppressions = set(
-        TagSuppression.objects.filter(citizen__in=citizens).values_list("citizen_id", flat=True).distinct()
+        of_citizens(TagSuppression.objects.all(), [c.pk for c in citizens])
+        .values_list("citizen_id", flat=True)
+        .distinct()
     )
     result = {}
     for citizen in citizens:
@@ -262,6 +267,81 @@ def _suppressed_tags(citizens: list[Citizen]) -> dict[int, set[str]]:
     return result
 
 
+@dataclass
+class ChunkDecided:
+    eligibility: np.ndarray  # (people, items) int8: ELIGIBLE, MAYBE or NOT_ELIGIBLE
+    memberships: list[frozenset[str]]  # the life events each person is in
+
+
+def chunk_decide(people: population.Population, *, index: CatalogIndex, on: datetime.date) -> ChunkDecided:
+    """Eligibility for every service and life-event membership, for a whole chunk of people in one
+    pass of the population evaluator: the one place every batch of people (scoring, training,
+    evaluation, the sweep, the "for you" page) is decided."""
+    if people.size <= ENGINE_UP_TO:
+        # A person or two (the "for you" page) is decided sooner by the per-person engine, whose answers
+        # are the evaluator's (tests/eligibility/test_population.py holds the two side by side).
+        rows = [people.facts(i) for i in range(people.size)]
+        decided = [eligibility_evaluate(facts=row, on=on, services=index.rules) for row in rows]
+        return ChunkDecided(
+            eligibility=np.array(
+                [[_ENGINE_CODES[result.outcome] for result in results] for results in decided], dtype=np.int8
+            ).reshape(people.size, len(index)),
+            memberships=[life_events_of(row, rules=index.life_event_rules, on=on) for row in rows],
+        )
+    outcomes = population.population_evaluate(people, on=on, services=index.rules).outcomes
+    in_event = life_events_population(people, rules=index.life_event_rules, on=on)
+    codes = np.array([rule.code for rule in index.life_event_rules], dtype=object)
+    return ChunkDecided(
+        eligibility=_OUTCOME_CODES[outcomes].reshape(people.size, len(index)),
+        memberships=[frozenset(codes[row].tolist()) for row in in_event],
+    )
+
+
+@dataclass
+class _Traits:
+    age_band: list[str]
+    prefecture: list[str]
+    hukou_type: list[str]
+    disabled: list[str]
+
+
+def _traits(people: population.Population, registered_regions: list[str], on: datetime.date) -> _Traits:
+    """Age band, city, hukou type and disability as the features name them, from the fact columns;
+    the region falls back to the one the citizen registered with."""
+    size = people.size
+    bands = np.full(size, UNKNOWN, dtype=object)
+    born = people.dates.get("birth_date")
+    if born is not None:
+        years, months, days = calendar(born.days)
+        before_birthday = (months > on.month) | ((months == on.month) & (days > on.day))
+        age = on.year - years - before_birthday
+        for label, low, high in AGE_BANDS:
+            bands[born.known & (age >= low) & (age <= high)] = label
+    stated = _code_values(people, "region_code", size)
+    prefecture_of: dict[Any, str] = {}
+    prefectures = []
+    for value, registered in zip(stated, registered_regions, strict=True):
+        region = value or registered
+        if region not in prefecture_of:
+            prefecture_of[region] = region[:4] if region and regions.get(region) else UNKNOWN
+        prefectures.append(prefecture_of[region])
+    hukou = [UNKNOWN if value is None else value for value in _code_values(people, "hukou_type", size)]
+    disabled = np.full(size, UNKNOWN, dtype=object)
+    level = people.numbers.get("disability_level")
+    if level is not None:
+        disabled[level.known] = np.where(level.values[level.known] >= 1, "yes", "no")
+    return _Traits(bands.tolist(), prefectures, hukou, disabled.tolist())
+
+
+def _code_values(people: population.Population, key: str, size: int) -> list[Any]:
+    """A choice or region fact's values, None where unknown."""
+    column = people.codes.get(key)
+    if column is None:
+        return [None] * size
+    categories = np.array([*column.categories, None], dtype=object)
+    return categories[column.codes].tolist()  # -1 (unknown) picks the None at the end
+
+
 def people_load(
     citizen_ids: Sequence[int],
     *,
@@ -270,41 +350,37 @@ def people_load(
     until: datetime.datetime | None = None,
     since: datetime.datetime | None = None,
     facts: dict[int, dict[str, Any]] | None = None,
+    citizens: Sequence[Citizen] | None = None,
 ) -> People:
     """Describe these people as the models see them, with interactions in [since, until). `facts`
-    (from `facts_for`), when the caller has already read them, saves reading them again."""
-    citizens = list(Citizen.objects.filter(pk__in=list(citizen_ids)))
+    (from `facts_for`) and `citizens` (their rows), when the caller has already read them, save
+    reading them again."""
+    citizens = list(citizens) if citizens is not None else list(Citizen.objects.filter(pk__in=list(citizen_ids)))
     by_id = {c.pk: c for c in citizens}
     ids = np.array([i for i in citizen_ids if i in by_id], dtype=np.int64)
-    facts = facts if facts is not None else facts_for([by_id[int(i)] for i in ids])
-    suppressed = _suppressed_tags(citizens)
-    memberships = life_events_evaluate(
-        facts={int(citizen_id): facts[int(citizen_id)] for citizen_id in ids}, rules=index.life_event_rules, on=on
+    # Their facts as columns, read in bulk unless the caller holds them, decided in one pass.
+    columns = (
+        population.population_load(ids.tolist())
+        if facts is None
+        else population.population_from_facts([facts[citizen_id] for citizen_id in ids.tolist()], ids.tolist())
     )
-    eligibility = np.zeros((len(ids), len(index)), dtype=np.int8)
-    tags, bands, prefectures, hukou, disabled = [], [], [], [], []
-    for row, citizen_id in enumerate(ids):
-        citizen = by_id[int(citizen_id)]
-        stored = facts[citizen.pk]
-        results = eligibility_evaluate(facts=stored, on=on, services=index.rules)
-        eligibility[row] = [_OUTCOME_CODES[result.outcome] for result in results]
-        tags.append(memberships[citizen.pk] - suppressed.get(citizen.pk, set()))
-        bands.append(age_band(full_years(stored["birth_date"], on) if "birth_date" in stored else None))
-        region = stored.get("region_code") or citizen.region_code
-        prefectures.append(region[:4] if region and regions.get(region) else UNKNOWN)
-        hukou.append(stored.get("hukou_type", UNKNOWN))
-        level = stored.get("disability_level")
-        disabled.append(UNKNOWN if level is None else "yes" if level >= 1 else "no")
+    suppressed = _suppressed_tags(citizens)
+    decided = chunk_decide(columns, index=index, on=on)
+    traits = _traits(columns, [by_id[citizen_id].region_code for citizen_id in ids.tolist()], on)
+    tags = [
+        memberships - suppressed.get(citizen_id, set())
+        for citizen_id, memberships in zip(ids.tolist(), decided.memberships, strict=True)
+    ]
     positives, done, negative, counts, habits = interaction_matrices(ids, index, since=since, until=until)
-    allowed = personalised_ids(ids.tolist())
+    allowed = personalised_ids(ids.tolist(), citizens=[by_id[citizen_id] for citizen_id in ids.tolist()])
     return People(
         ids=ids,
-        eligibility=eligibility,
+        eligibility=decided.eligibility,
         tags=tags,
-        age_band=bands,
-        prefecture=prefectures,
-        hukou_type=hukou,
-        disabled=disabled,
+        age_band=traits.age_band,
+        prefecture=traits.prefecture,
+        hukou_type=traits.hukou_type,
+        disabled=traits.disabled,
         personalised=np.array([int(i) in allowed for i in ids], dtype=bool),
         positives=positives,
         positive_count=counts,
@@ -312,12 +388,6 @@ def people_load(
         negative=negative,
         channel_habit=habits,
     )
-
-
-def people_load_chunked(citizen_ids: Sequence[int], *, chunk: int = 2000, **kwargs: Any) -> People:
-    """people_load over many people, a chunk at a time so that queries stay small."""
-    parts = [people_load(citizen_ids[start : start + chunk], **kwargs) for start in range(0, len(citizen_ids), chunk)]
-    return parts[0] if len(parts) == 1 else People.concatenate(parts)
 
 
 # -- LightFM features -------------------------------------------------------------------------------
@@ -383,12 +453,14 @@ def item_feature_matrix(index: CatalogIndex, names: Sequence[str]) -> sparse.csr
     return _normalised_rows(rows, len(names))
 
 
-def trait_label(feature: str) -> str:
-    """A user feature said in the person's words, for "people like you" reasons."""
+def trait_label(feature: str, *, life_event_names: Mapping[str, str] | None = None) -> str:
+    """A user feature said in the person's words, for "people like you" reasons. `life_event_names`
+    (code to name, in the active language), when the caller holds them, saves reading the catalog."""
     kind, _sep, value = feature.partition(":")
     if kind == "life_event":
-        event = LifeEvent.objects.filter(code=value).first()
-        return event.name if event else value
+        if life_event_names is None:
+            life_event_names = {event.code: event.name for event, _rule in life_events_compiled()}
+        return life_event_names.get(value, value)
     if kind == "age_band":
         return _("aged %(band)s") % {"band": value}
     if kind == "prefecture":

@@ -3,6 +3,7 @@ stored results of batch scoring."""
 
 from __future__ import annotations
 
+import numpy as np
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -102,16 +103,41 @@ class RecommenderModel(models.Model):
         return f"v{self.version} ({self.status})"
 
 
+# Each source's share of a stored item's score, in this order: the columns of ScoredList.shares.
+SCORED_SOURCES = ("rules", "als", "lightfm", "popularity")
+
+
 class ScoredList(models.Model):
     """One person's ranked candidates from the last batch scoring, kept for serving.
 
-    `items` is a list of {"service": code, "score": float, "sources": {source: score}}; the reasons
+    Stored as arrays, not one JSON object an item: `services` holds the items' positions in the
+    model's item order (int32, best first) and `shares` each source's share of their score (float32,
+    one row an item, columns SCORED_SOURCES); an item's score is the sum of its shares. The reasons
     are worked out when the list is shown, from the facts and consents in force then."""
 
     citizen = models.OneToOneField(Citizen, on_delete=models.CASCADE, related_name="scored_list")
     model = models.ForeignKey(RecommenderModel, on_delete=models.CASCADE, related_name="+")
-    items = models.JSONField(default=list)
+    services = models.BinaryField(default=bytes)
+    shares = models.BinaryField(default=bytes)
     scored_at = models.DateTimeField()
 
     def __str__(self) -> str:
         return f"{self.citizen_id} by v{self.model_id}"
+
+    @property
+    def positions(self) -> np.ndarray:
+        """(k,) int32: the stored items' positions in the model's item order, best first."""
+        return np.frombuffer(bytes(self.services), dtype="<i4")
+
+    @property
+    def share_matrix(self) -> np.ndarray:
+        """(k, sources) float32: each source's share of each stored item's score."""
+        return np.frombuffer(bytes(self.shares), dtype="<f4").reshape(-1, len(SCORED_SOURCES))
+
+    @staticmethod
+    def encode(positions: np.ndarray, shares: np.ndarray) -> tuple[bytes, bytes]:
+        """The two stored fields of a list: positions (k,) and shares (k, sources)."""
+        return (
+            np.ascontiguousarray(positions, dtype="<i4").tobytes(),
+            np.ascontiguousarray(shares, dtype="<f4").tobytes(),
+        )

@@ -41,11 +41,19 @@ class SourceScores:
 
 def life_event_matches(people: People, index: CatalogIndex) -> np.ndarray:
     """(people, items) bool: the service serves one of the person's life events."""
-    matches = np.zeros((len(people), len(index)), dtype=bool)
-    for j, events in enumerate(index.life_events):
-        if events:
-            matches[:, j] = [bool(events & tags) for tags in people.tags]
-    return matches
+    events = sorted(set().union(*index.life_events)) if len(index) else []
+    if not events:
+        return np.zeros((len(people), len(index)), dtype=bool)
+    column = {code: e for e, code in enumerate(events)}
+    # Both sides as 0/1 matrices over the life events: a product says whether they share one.
+    person_rows = [(i, column[tag]) for i, tags in enumerate(people.tags) for tag in tags if tag in column]
+    item_rows = [(column[event], j) for j, served in enumerate(index.life_events) for event in served]
+    in_event = np.zeros((len(people), len(events)), dtype=np.float32)
+    if person_rows:
+        in_event[tuple(np.array(person_rows).T)] = 1.0
+    serves = np.zeros((len(events), len(index)), dtype=np.float32)
+    serves[tuple(np.array(item_rows).T)] = 1.0
+    return (in_event @ serves) > 0
 
 
 def rules_scores(people: People, index: CatalogIndex) -> np.ndarray:
@@ -184,6 +192,13 @@ def rank(
         chosen.sort(key=lambda j: -scores[row, j])
         result[row, : len(chosen)] = chosen
     return result
+
+
+def top_candidates(total: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each person's best `k` items by score, best first, ties in item order, as (people, k) positions
+    and a (people, k) mask of those that are candidates at all (a finite score)."""
+    order = np.argsort(-total, axis=1, kind="stable")[:, :k]
+    return order, np.isfinite(np.take_along_axis(total, order, axis=1))
 
 
 def ranked_scores(positions: np.ndarray, n_items: int) -> np.ndarray:

@@ -6,14 +6,14 @@ import datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from django.db.models import Max
+from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from scipy import sparse
 
 from profiles.display import fact_value_display, field_label
 from profiles.models import Citizen, FactValue
-from profiles.selectors import department_names, personalisation_allowed
+from profiles.selectors import personalisation_allowed
 from recommender.artifact import Artifact
 from recommender.explanations import (
     FactBasis,
@@ -30,24 +30,24 @@ from recommender.features import (
     UNKNOWN,
     CatalogIndex,
     People,
-    catalog_index,
     people_load,
     person_features,
     trait_label,
 )
-from recommender.models import Interaction, InteractionChannel, ScoredList
+from recommender.models import SCORED_SOURCES, Interaction, InteractionChannel, ScoredList
 from recommender.scoring import (
     SourceScores,
+    als_scores,
     blend_parts,
     candidates,
+    lightfm_scores,
     non_personalised,
+    popularity_scores,
     rank,
     rules_scores,
-    source_scores,
 )
-from recommender.serving import Served, served_model
+from recommender.serving import Served, ServedCatalog, served_catalog, served_model
 from services_portal.catalog.life_events import citizen_tags
-from services_portal.catalog.models import ServiceItem
 from services_portal.eligibility.engine import Outcome, ServiceEligibility, Status, eligibility_evaluate
 from services_portal.eligibility.facts import facts_for
 from services_portal.reference import regions
@@ -63,31 +63,33 @@ BECAUSE_SHOWN = 2
 
 def _stored_parts(citizen: Citizen, served: Served, index: CatalogIndex) -> dict[Source, np.ndarray] | None:
     """The batch-scored shares, when they are newer than anything the person did or any fact since."""
-    stored = ScoredList.objects.filter(citizen=citizen, model=served.model).first()
+    # One query: the list with the times of the person's latest interaction and fact beside it.
+    latest = {
+        "acted_at": Interaction.objects.filter(citizen=OuterRef("citizen")).values("citizen"),
+        "told_at": FactValue.objects.filter(citizen=OuterRef("citizen")).values("citizen"),
+    }
+    stored = (
+        ScoredList.objects.filter(citizen=citizen, model=served.model)
+        .annotate(
+            **{
+                name: Subquery(rows.annotate(latest=Max("recorded_at")).values("latest").order_by())
+                for name, rows in latest.items()
+            }
+        )
+        .first()
+    )
     if stored is None:
         return None
-    changed = max(
-        filter(
-            None,
-            (
-                Interaction.objects.filter(citizen=citizen).aggregate(Max("recorded_at"))["recorded_at__max"],
-                FactValue.objects.filter(citizen=citizen).aggregate(Max("recorded_at"))["recorded_at__max"],
-            ),
-        ),
-        default=None,
-    )
+    changed = max(filter(None, (getattr(stored, name) for name in latest)), default=None)
     if changed is not None and changed > stored.scored_at:
         return None
-    position = index.position
+    # Positions follow the model's item order, which serving has checked is the catalog's.
+    positions, shares = stored.positions, stored.share_matrix
     parts = {source: np.zeros((1, len(index))) for source in Source}
     known = np.zeros((1, len(index)), dtype=bool)
-    for item in stored.items:
-        j = position.get(item["service"])
-        if j is None:
-            continue
-        known[0, j] = True
-        for source, share in item["sources"].items():
-            parts[Source(source)][0, j] = share
+    known[0, positions] = True
+    for s, source in enumerate(SCORED_SOURCES):
+        parts[Source(source)][0, positions] = shares[:, s]
     # What the batch left out (it keeps the top few) stays out, as it would have.
     parts[Source.RULES] = np.where(known, parts[Source.RULES], -np.inf)
     return parts
@@ -101,7 +103,17 @@ def _personalised_parts(
     stored = _stored_parts(citizen, served, index)
     if stored is not None:
         return stored
-    return blend_parts(source_scores(served.artifact, people, index), people, served.artifact.blend)
+    return blend_parts(_source_scores(served, served.artifact, people, index), people, served.artifact.blend)
+
+
+def _source_scores(served: Served, artifact: Artifact, people: People, index: CatalogIndex) -> SourceScores:
+    """`source_scores` for one person with the served ALS model, which solves on one thread."""
+    return SourceScores(
+        rules=rules_scores(people, index),
+        als=als_scores(artifact, people, served.als),
+        lightfm=lightfm_scores(artifact, people),
+        popularity=popularity_scores(artifact, people),
+    )
 
 
 def _fallback(citizen: Citizen, personalised: bool, served: Served) -> Fallback | None:
@@ -117,19 +129,22 @@ def recommendations_for(citizen: Citizen, *, limit: int = 10, on: datetime.date 
     blended; otherwise what they qualify for, by popularity in their region, using nothing learnt
     from them. Without a usable model the rules rank alone."""
     on = on or timezone.localdate()
-    personalised = personalisation_allowed(citizen)
     served = served_model()
-    index = catalog_index()
+    catalog = served_catalog()
+    index = catalog.index
     if served.artifact is not None and served.artifact.item_codes != list(index.codes):
         served = Served(served.model, None, None, broken=True)
     facts = facts_for([citizen])
-    people = people_load([citizen.pk], index=index, on=on, facts=facts)
+    people = people_load([citizen.pk], index=index, on=on, facts=facts, citizens=[citizen])
+    # Without a guardian the person holds their own consent, so people_load has already read the same
+    # ledger row that personalisation_allowed would read again.
+    personalised = bool(people.personalised[0]) if citizen.guardian_id is None else personalisation_allowed(citizen)
     if personalised:
         parts = _personalised_parts(citizen, people, served, index)
         total = np.where(candidates(people), sum(parts.values()), -np.inf)
     else:
         popularity = (
-            source_scores(served.artifact, people, index).popularity
+            popularity_scores(served.artifact, people)
             if served.artifact is not None
             else np.full((1, len(index)), np.nan)
         )
@@ -137,7 +152,9 @@ def recommendations_for(citizen: Citizen, *, limit: int = 10, on: datetime.date 
         total = non_personalised(SourceScores(nothing, nothing, nothing, popularity), people)
         parts = {Source.POPULARITY: np.nan_to_num(popularity, nan=0.0)}
     chosen = [int(j) for j in rank(total, people, index, k=limit)[0] if j >= 0]
-    explainer = _Explainer(citizen, facts[citizen.pk], people, served, index, on=on, personalised=personalised)
+    explainer = _Explainer(
+        citizen, facts[citizen.pk], people, served, catalog, on=on, personalised=personalised, chosen=chosen
+    )
     items = [
         explainer.recommendation(j, {source: float(share[0, j]) for source, share in parts.items()}) for j in chosen
     ]
@@ -158,18 +175,26 @@ class _Explainer:
         facts: dict[str, Any],
         people: People,
         served: Served,
-        index: CatalogIndex,
+        catalog: ServedCatalog,
         *,
         on: datetime.date,
         personalised: bool,
+        chosen: list[int],
     ) -> None:
-        self.people, self.served, self.index, self.personalised = people, served, index, personalised
-        self.services = {s.code: s for s in ServiceItem.objects.select_related("department", "category")}
+        self.people, self.served, self.index, self.personalised = people, served, catalog.index, personalised
+        self.services = catalog.services
+        # Per-criterion results only for the services shown: the ranking needed the outcomes alone.
+        chosen_rules = [catalog.index.rules[j] for j in chosen]
         self.eligibility = {
-            result.service_code: result for result in eligibility_evaluate(facts=facts, on=on, services=index.rules)
+            result.service_code: result for result in eligibility_evaluate(facts=facts, on=on, services=chosen_rules)
         }
-        self.tags = citizen_tags(citizen, on=on, facts=facts) if personalised else []
-        self.departments = department_names()
+        # The tags with the facts behind them cost three more queries: read them only when a service shown
+        # is for one of the person's life events (citizen_tags' codes are among people.tags).
+        shown_events = frozenset().union(*(catalog.index.life_events[j] for j in chosen))
+        wanted = personalised and bool(shown_events & people.tags[0])
+        self.tags = citizen_tags(citizen, on=on, facts=facts, version=catalog.version) if wanted else []
+        self.departments = catalog.department_names()
+        self.life_event_names = catalog.life_event_names()
         self._als_weights = None
 
     def recommendation(self, j: int, shares: dict[Source, float]) -> Recommendation:
@@ -272,7 +297,11 @@ class _Explainer:
         pulls = [
             (artifact.lightfm_user_embeddings[column[f]] @ artifact.lightfm_item_embeddings[j], f) for f in features
         ]
-        traits = tuple(trait_label(f) for pull, f in sorted(pulls, reverse=True)[:TRAITS_SHOWN] if pull > 0)
+        traits = tuple(
+            trait_label(f, life_event_names=self.life_event_names)
+            for pull, f in sorted(pulls, reverse=True)[:TRAITS_SHOWN]
+            if pull > 0
+        )
         if not traits:
             return []
         return [

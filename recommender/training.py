@@ -99,17 +99,57 @@ def lightfm_fit(
     return model
 
 
-def popularity_fit(people: People) -> tuple[list[str], np.ndarray]:
+@dataclass
+class Learners:
+    """What fitting needs of the people in the training window, built a chunk of people at a time:
+    sparse matrices and one short array a person, never a whole People."""
+
+    positives: sparse.csr_array  # (people, items) float32: summed weights of positive interactions
+    positive_count: np.ndarray  # (people,) int
+    prefecture: np.ndarray  # (people,) str: the city code, or UNKNOWN
+    user_features: sparse.csr_array  # (people, user_feature_names) LightFM's user features
+
+    def __len__(self) -> int:
+        return len(self.positive_count)
+
+    @staticmethod
+    def of(people: People, index: CatalogIndex) -> Learners:
+        return Learners(
+            positives=sparse.csr_array(people.positives, dtype=np.float32),
+            positive_count=np.asarray(people.positive_count),
+            prefecture=np.array(people.prefecture, dtype="U8"),
+            user_features=user_feature_matrix(people, user_feature_names(index)),
+        )
+
+    @staticmethod
+    def concatenate(parts: list[Learners], index: CatalogIndex) -> Learners:
+        if not parts:
+            return Learners(
+                positives=sparse.csr_array((0, len(index)), dtype=np.float32),
+                positive_count=np.zeros(0, dtype=np.int32),
+                prefecture=np.zeros(0, dtype="U8"),
+                user_features=sparse.csr_array((0, len(user_feature_names(index))), dtype=np.float32),
+            )
+        return Learners(
+            positives=sparse.csr_array(sparse.vstack([p.positives for p in parts], format="csr")),
+            positive_count=np.concatenate([p.positive_count for p in parts]),
+            prefecture=np.concatenate([p.prefecture for p in parts]),
+            user_features=sparse.csr_array(sparse.vstack([p.user_features for p in parts], format="csr")),
+        )
+
+
+def popularity_fit(learners: Learners) -> tuple[list[str], np.ndarray]:
     """Share of positive interactions per service, per city and for the whole province."""
     cities = sorted(r.code[:4] for r in regions.all_regions() if r.level == "city")
-    weights = people.positives.tocsr()
-    counts = np.zeros((len(cities) + 1, weights.shape[1]))
+    liked = sparse.csr_array((learners.positives > 0).astype(np.float64))
     row_of = {city: i for i, city in enumerate(cities)}
-    per_person = np.asarray((weights > 0).astype(np.float64).todense())
-    for person, prefecture in enumerate(people.prefecture):
-        if prefecture != UNKNOWN and prefecture in row_of:
-            counts[row_of[prefecture]] += per_person[person]
-    counts[-1] = per_person.sum(axis=0)
+    city_row = np.array([row_of.get(str(p), -1) if p != UNKNOWN else -1 for p in learners.prefecture], dtype=np.int64)
+    known = np.flatnonzero(city_row >= 0)
+    # People to cities as a sparse 0/1 matrix: its product with what they liked counts per city.
+    in_city = sparse.csr_array((np.ones(len(known)), (city_row[known], known)), shape=(len(cities), len(learners)))
+    counts = np.zeros((len(cities) + 1, liked.shape[1]))
+    counts[:-1] = (in_city @ liked).toarray() if len(known) else 0.0
+    counts[-1] = np.asarray(liked.sum(axis=0)).ravel()
     # A city with little data leans on the province: add the province's shares as a prior of 20 people.
     province = counts[-1] / max(counts[-1].sum(), 1.0)
     smoothed = counts[:-1] + 20 * province
@@ -117,10 +157,10 @@ def popularity_fit(people: People) -> tuple[list[str], np.ndarray]:
     return cities, shares.astype(np.float32)
 
 
-def artifact_fit(people: People, index: CatalogIndex, parameters: TrainingParameters) -> tuple[Artifact, Timings]:
-    """Fit every model on `people`'s interactions; only people with some positive interaction teach."""
-    learners = np.flatnonzero(people.positive_count > 0)
-    positives = people.positives[learners]
+def artifact_fit(learners: Learners, index: CatalogIndex, parameters: TrainingParameters) -> tuple[Artifact, Timings]:
+    """Fit every model on the people's interactions; only people with some positive interaction teach."""
+    teaching = np.flatnonzero(learners.positive_count > 0)
+    positives = learners.positives[teaching]
     timings = Timings()
     started = time.perf_counter()
     item_factors = als_fit(positives, parameters)
@@ -129,12 +169,11 @@ def artifact_fit(people: People, index: CatalogIndex, parameters: TrainingParame
     user_names = user_feature_names(index)
     item_names = item_feature_names(index)
     item_features = item_feature_matrix(index, item_names)
-    learner_people = people.subset(learners)
     started = time.perf_counter()
-    lightfm = lightfm_fit(positives, user_feature_matrix(learner_people, user_names), item_features, parameters)
+    lightfm = lightfm_fit(positives, learners.user_features[teaching], item_features, parameters)
     timings.lightfm_seconds = time.perf_counter() - started
     item_biases, item_embeddings = lightfm.get_item_representations(sparse.csr_matrix(item_features))
-    cities, popularity = popularity_fit(people)
+    cities, popularity = popularity_fit(learners)
     artifact = Artifact(
         item_codes=list(index.codes),
         als_item_factors=item_factors,

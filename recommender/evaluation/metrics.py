@@ -83,15 +83,18 @@ def ranking_metrics(
 
 def catalog_coverage(scores: np.ndarray, *, k: int) -> float:
     """The share of the catalog's items that appear in at least one user's top k (0.0 for an empty catalog)."""
+    shown = catalog_shown(scores, k=k)
+    return float(shown.sum() / len(shown)) if len(shown) else 0.0
+
+
+def catalog_shown(scores: np.ndarray, *, k: int) -> np.ndarray:
+    """(items,) bool: the items in at least one user's top k; chunks of users combine with `|`."""
     scores = _scores_checked(scores, k=k)
-    n_items = scores.shape[1]
-    if n_items == 0:
-        return 0.0
-    shown = np.zeros(n_items, dtype=bool)
+    shown = np.zeros(scores.shape[1], dtype=bool)
     for start, stop in _blocks(scores.shape[0]):
         ranked = _top_k_block(scores[start:stop], k=k)
         shown[ranked[ranked >= 0]] = True
-    return float(shown.sum() / n_items)
+    return shown
 
 
 def _scores_checked(scores: np.ndarray, *, k: int) -> np.ndarray:

@@ -7,13 +7,15 @@ completed after it. All methods see the same people, the same facts and the same
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+from django.conf import settings
 from scipy import sparse
 
 from recommender.artifact import Artifact
-from recommender.evaluation.metrics import catalog_coverage, ranking_metrics
+from recommender.evaluation.metrics import catalog_shown, ranking_metrics
 from recommender.evaluation.report import Evaluation, MethodResult
 from recommender.features import (
     AGE_BANDS,
@@ -23,7 +25,7 @@ from recommender.features import (
     CatalogIndex,
     People,
     interaction_matrices,
-    people_load_chunked,
+    people_load,
     personalised_ids,
 )
 from recommender.models import Interaction, InteractionKind
@@ -35,7 +37,7 @@ from recommender.scoring import (
     ranked_scores,
     source_scores,
 )
-from recommender.training import TrainingParameters
+from recommender.training import Learners, TrainingParameters
 from services_portal.reference import regions
 
 HOLDOUT_KINDS = (InteractionKind.SAVE, InteractionKind.APPLY, InteractionKind.COMPLETE)
@@ -45,27 +47,61 @@ HYBRID = "hybrid"
 
 @dataclass
 class HoldOut:
-    people: People  # described with their interactions before the cut
+    """Who is in the window, what fitting needs of them, and what they did after the cut. People are
+    described again chunk by chunk when they are evaluated, so memory follows the chunk, not everyone."""
+
+    ids: np.ndarray  # (people,) citizen ids, in order
+    learners: Learners  # described with their interactions before the cut
     relevant: sparse.csr_array  # (people, items) bool: saved, applied or completed after the cut
     window_start: datetime.datetime
     cut: datetime.datetime
     now: datetime.datetime
+    chunk: int
 
     @property
     def interaction_count(self) -> int:
-        return int(self.people.positive_count.sum())
+        return int(self.learners.positive_count.sum())
+
+    def people_chunks(self, rows: np.ndarray, index: CatalogIndex) -> Iterator[tuple[np.ndarray, People]]:
+        """These rows' people, described as before the cut, a chunk at a time."""
+        # At least one chunk, perhaps empty: with nobody to evaluate the methods still report, empty.
+        for start in range(0, max(len(rows), 1), self.chunk):
+            part = rows[start : start + self.chunk]
+            people = people_load(
+                self.ids[part].tolist(), index=index, on=self.now.date(), since=self.window_start, until=self.cut
+            )
+            # Someone erased since the hold-out was read is left out, rows still matching people.
+            yield part[np.isin(self.ids[part], people.ids)], people
 
 
-def holdout_build(*, now: datetime.datetime, parameters: TrainingParameters, index: CatalogIndex) -> HoldOut:
-    """Everyone who allows personalisation and did something in the window, split in time at the cut."""
+def holdout_build(
+    *, now: datetime.datetime, parameters: TrainingParameters, index: CatalogIndex, chunk: int | None = None
+) -> HoldOut:
+    """Everyone who allows personalisation and did something in the window, split in time at the cut,
+    read a chunk of people at a time."""
+    chunk = chunk or settings.RECOMMENDER_SCORE_CHUNK
     window_start = now - datetime.timedelta(days=parameters.window_days)
     cut = now - datetime.timedelta(days=parameters.holdout_days)
     active = Interaction.objects.filter(occurred_at__gte=window_start, occurred_at__lt=now)
     ids = sorted(personalised_ids(active.values_list("citizen_id", flat=True).distinct()))
-    people = people_load_chunked(ids, index=index, on=now.date(), since=window_start, until=cut)
-    later, *_rest = interaction_matrices(people.ids, index, since=cut, until=now, kinds=HOLDOUT_KINDS)
-    relevant = (later > 0).astype(bool).multiply(~people.done.toarray()).tocsr()
-    return HoldOut(people=people, relevant=sparse.csr_array(relevant), window_start=window_start, cut=cut, now=now)
+    learners, relevant, kept = [], [], []
+    for start in range(0, len(ids), chunk):
+        people = people_load(ids[start : start + chunk], index=index, on=now.date(), since=window_start, until=cut)
+        later, *_rest = interaction_matrices(people.ids, index, since=cut, until=now, kinds=HOLDOUT_KINDS)
+        learners.append(Learners.of(people, index))
+        relevant.append(sparse.csr_array((later > 0).astype(bool).multiply(~people.done.toarray())))
+        kept.append(people.ids)
+    return HoldOut(
+        ids=np.concatenate(kept) if kept else np.zeros(0, dtype=np.int64),
+        learners=Learners.concatenate(learners, index),
+        relevant=sparse.csr_array(sparse.vstack(relevant, format="csr"))
+        if relevant
+        else sparse.csr_array((0, len(index)), dtype=bool),
+        window_start=window_start,
+        cut=cut,
+        now=now,
+        chunk=chunk,
+    )
 
 
 def _masked(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
@@ -88,13 +124,22 @@ def methods_score(artifact: Artifact, people: People, index: CatalogIndex, *, k:
     }
 
 
-def groups_of(people: People) -> dict[str, dict[str, np.ndarray]]:
-    bands = np.array(people.age_band)
-    prefectures = np.array(people.prefecture)
-    habits = np.array(people.channel_habit)
-    disabled = np.array(people.disabled)
+def _traits(people: People) -> dict[str, np.ndarray]:
+    """What the groups and the cold-start mark are made of, one short value a person."""
+    return {
+        "bands": np.array(people.age_band, dtype="U8"),
+        "prefectures": np.array(people.prefecture, dtype="U8"),
+        "habits": np.array(people.channel_habit, dtype="U8"),
+        "disabled": np.array(people.disabled, dtype="U8"),
+        "positive_count": np.asarray(people.positive_count),
+    }
+
+
+def _groups(
+    *, bands: np.ndarray, prefectures: np.ndarray, habits: np.ndarray, disabled: np.ndarray, **_other: np.ndarray
+) -> dict[str, dict[str, np.ndarray]]:
     city_names = {}
-    for code in sorted(set(people.prefecture) - {UNKNOWN}):
+    for code in sorted(set(prefectures.tolist()) - {UNKNOWN}):
         region = regions.get(code + "00")
         city_names[code] = region.name_en if region else code
     return {
@@ -108,28 +153,38 @@ def groups_of(people: People) -> dict[str, dict[str, np.ndarray]]:
 def evaluation_build(
     holdout: HoldOut, artifact: Artifact, index: CatalogIndex, *, k: int, description: dict
 ) -> Evaluation:
-    """Score every method on the hold-out's people who did something after the cut."""
+    """Score every method on the hold-out's people who did something after the cut, a chunk of people
+    at a time: of each chunk only the per-person metrics and what groups people are in are kept."""
     evaluated = np.flatnonzero(np.asarray(holdout.relevant.sum(axis=1)).ravel() > 0)
-    people = holdout.people.subset(evaluated)
-    relevant = holdout.relevant[evaluated]
-    methods = []
-    for name, scores in methods_score(artifact, people, index, k=k).items():
-        methods.append(
-            MethodResult(
-                name=name,
-                per_user=ranking_metrics(scores, relevant, k=k),
-                coverage=catalog_coverage(scores, k=k),
-            )
+    per_user: dict[str, dict[str, list[np.ndarray]]] = {}
+    shown: dict[str, np.ndarray] = {}
+    traits: dict[str, list[np.ndarray]] = {}
+    for rows, people in holdout.people_chunks(evaluated, index):
+        relevant = holdout.relevant[rows]
+        for name, scores in methods_score(artifact, people, index, k=k).items():
+            for metric, values in ranking_metrics(scores, relevant, k=k).items():
+                per_user.setdefault(name, {}).setdefault(metric, []).append(values)
+            shown[name] = shown.get(name, np.zeros(len(index), dtype=bool)) | catalog_shown(scores, k=k)
+        for trait, values in _traits(people).items():
+            traits.setdefault(trait, []).append(values)
+    methods = [
+        MethodResult(
+            name=name,
+            per_user={metric: np.concatenate(parts) for metric, parts in metrics.items()},
+            coverage=float(shown[name].sum() / len(index)) if len(index) else 0.0,
         )
+        for name, metrics in per_user.items()
+    ]
+    everyone = {trait: np.concatenate(parts) for trait, parts in traits.items()}
     groups = {
         dimension: {label: mask for label, mask in values.items() if mask.any()}
-        for dimension, values in groups_of(people).items()
+        for dimension, values in _groups(**everyone).items()
     }
     return Evaluation(
         k=k,
         methods=methods,
         groups=groups,
-        cold_start=people.positive_count < COLD_START_BELOW,
+        cold_start=everyone["positive_count"] < COLD_START_BELOW,
         cold_start_interactions=COLD_START_BELOW,
         description=description,
     )

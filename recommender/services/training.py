@@ -82,16 +82,16 @@ class _Fitted:
 def _fit(now: datetime.datetime, parameters: TrainingParameters, version: int | None = None) -> _Fitted:
     index = catalog_index()
     holdout = holdout_build(now=now, parameters=parameters, index=index)
-    if not (holdout.people.positive_count > 0).any():
+    if not (holdout.learners.positive_count > 0).any():
         raise NotEnoughData(
             "not_enough_data", _("There are no interactions to learn from before %(cut)s.") % {"cut": holdout.cut}
         )
-    artifact, timings = artifact_fit(holdout.people, index, parameters)
+    artifact, timings = artifact_fit(holdout.learners, index, parameters)
     description = {
         "model version": str(version) if version else "not registered (evaluation only)",
         "training data": f"{holdout.window_start:%Y-%m-%d %H:%M} to {holdout.cut:%Y-%m-%d %H:%M}",
         "hold-out": f"{holdout.cut:%Y-%m-%d %H:%M} to {holdout.now:%Y-%m-%d %H:%M}",
-        "people who allow personalisation and were active": str(len(holdout.people)),
+        "people who allow personalisation and were active": str(len(holdout.learners)),
         "positive interactions before the cut": str(holdout.interaction_count),
         "services": str(len(index)),
         "parameters": ", ".join(f"{key}={value}" for key, value in parameters.as_dict().items()),
@@ -148,7 +148,7 @@ def model_train(
             "lightfm_seconds": timings.lightfm_seconds,
             "summary": summary,
         },
-        people_count=len(holdout.people),
+        people_count=len(holdout.learners),
         interaction_count=holdout.interaction_count,
         checksum=checksum_of(content),
     )

@@ -7,7 +7,9 @@ import shutil
 import numpy as np
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import override
@@ -16,11 +18,13 @@ from profiles.models import Citizen, ConsentChannel, Role
 from profiles.purposes import Purpose
 from profiles.services.consent import consent_withdraw, personalisation_set
 from recommender import training
+from recommender.evaluation.run import evaluation_build, holdout_build
 from recommender.explanations import ReasonKind, Source
-from recommender.features import personalised_ids
-from recommender.models import Interaction, ModelStatus, RecommenderModel, ScoredList
+from recommender.features import catalog_index, personalised_ids
+from recommender.models import SCORED_SOURCES, Interaction, ModelStatus, RecommenderModel, ScoredList
 from recommender.selectors import recommendations_for
-from recommender.services.training import model_evaluate, model_train
+from recommender.services.scoring import STORED_PER_PERSON, scores_store
+from recommender.services.training import artifact_load, model_evaluate, model_train
 from recommender.serving import served_forget
 from recommender.simulator import population_simulate
 from recommender.tasks import score_population
@@ -71,6 +75,10 @@ def trained(_trained_shared, province, settings, tmp_path):
     model_id, media = _trained_shared
     settings.MEDIA_ROOT = str(shutil.copytree(media, tmp_path / "media"))
     return RecommenderModel.objects.get(pk=model_id)
+
+
+def _reads(queries: CaptureQueriesContext) -> list[str]:
+    return [query["sql"] for query in queries.captured_queries if query["sql"].startswith("SELECT")]
 
 
 def active_citizen() -> Citizen:
@@ -196,17 +204,85 @@ class TestOnATrainedModel:
         assert set(ScoredList.objects.values_list("model__version", flat=True)) == {1}
         person = active_citizen()
         stored = ScoredList.objects.get(citizen=person)
-        assert [item["service"] for item in stored.items[:3]] == [
+        codes = catalog_index().codes
+        assert [codes[j] for j in stored.positions[:3]] == [
             item.service.code for item in recommendations_for(person).items[:3]
         ]
 
         # and when the stored list, newer than anything the person did, puts its last item first
-        stored.items[-1]["sources"][Source.RULES.value] = 100.0
+        shares = stored.share_matrix.copy()
+        shares[-1, SCORED_SOURCES.index(Source.RULES.value)] = 100.0
+        stored.services, stored.shares = ScoredList.encode(stored.positions, shares)
         stored.scored_at = timezone.now()
         stored.save()
 
         # then serving follows the stored scores rather than scoring again
-        assert recommendations_for(person).items[0].service.code == stored.items[-1]["service"]
+        assert recommendations_for(person).items[0].service.code == codes[stored.positions[-1]]
+
+    def test_stored_lists_are_arrays_best_first_of_what_may_be_recommended(self, trained):
+        # when
+        score_population.delay()
+
+        # then each list holds at most STORED_PER_PERSON positions, each once, best first, and the
+        # serving list of a person who has done something since follows the same order
+        lists = list(ScoredList.objects.all())
+        assert lists
+        for stored in lists:
+            positions, shares = stored.positions, stored.share_matrix
+            assert 0 < len(positions) <= STORED_PER_PERSON
+            assert len(set(positions.tolist())) == len(positions)
+            assert shares.shape == (len(positions), len(SCORED_SOURCES))
+            totals = shares.sum(axis=1)
+            assert np.all(np.diff(totals) <= 1e-5)
+        done = {
+            (citizen_id, service_id)
+            for citizen_id, service_id in Interaction.objects.filter(kind__in=["apply", "complete"]).values_list(
+                "citizen_id", "service_id"
+            )
+        }
+        ids = catalog_index().ids
+        assert not any((stored.citizen_id, ids[j]) in done for stored in lists for j in stored.positions)
+
+    def test_scoring_a_chunk_reads_in_bulk_whatever_its_size(self, trained):
+        # given chunks of 50 and of 500 people
+        ids = sorted(personalised_ids(Citizen.objects.values_list("pk", flat=True)))
+
+        # when each is scored
+        with CaptureQueriesContext(connection) as small:
+            scores_store(model_id=trained.pk, citizen_ids=ids[:50])
+        with CaptureQueriesContext(connection) as large:
+            stored = scores_store(model_id=trained.pk, citizen_ids=ids[:500])
+
+        # then ten times the people cost no more reads (SQLite's bulk_create writes in batches of its own)
+        assert stored == 500
+        assert len(_reads(large)) == len(_reads(small)) < 20
+
+    def test_evaluating_a_chunk_of_people_at_a_time_gives_the_same_evaluation(self, trained):
+        # given the hold-out read as one chunk and as chunks of 37 people
+        index = catalog_index()
+        parameters = training.TrainingParameters()
+        artifact = artifact_load(trained)
+        whole = holdout_build(now=NOW, parameters=parameters, index=index, chunk=100_000)
+        chunked = holdout_build(now=NOW, parameters=parameters, index=index, chunk=37)
+
+        # when
+        one = evaluation_build(whole, artifact, index, k=10, description={})
+        many = evaluation_build(chunked, artifact, index, k=10, description={})
+
+        # then the people, the fitted data, every method's per-person metrics and the groups are the same
+        assert np.array_equal(whole.ids, chunked.ids)
+        assert (whole.learners.positives != chunked.learners.positives).nnz == 0
+        assert (whole.learners.user_features != chunked.learners.user_features).nnz == 0
+        assert [m.name for m in one.methods] == [m.name for m in many.methods]
+        for a, b in zip(one.methods, many.methods, strict=True):
+            assert a.coverage == b.coverage
+            for metric in a.per_user:
+                assert np.array_equal(a.per_user[metric], b.per_user[metric], equal_nan=True)
+        assert {d: set(g) for d, g in one.groups.items()} == {d: set(g) for d, g in many.groups.items()}
+        for dimension, groups in one.groups.items():
+            for label, mask in groups.items():
+                assert np.array_equal(mask, many.groups[dimension][label])
+        assert np.array_equal(one.cold_start, many.cold_start)
 
     def test_withdrawing_personalisation_forgets_the_stored_list(self, trained):
         score_population.delay()
