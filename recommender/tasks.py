@@ -6,12 +6,13 @@ from celery import shared_task
 from django.conf import settings
 
 from profiles.purposes import Purpose
-from profiles.selectors import citizen_ids_with_consent
+from profiles.selectors import citizen_regions_with_consent
 from recommender.features import personalised_ids
 from recommender.models import ModelStatus, RecommenderModel
 from recommender.services.scoring import scores_store
 from recommender.services.sweep import SWEEP_CHUNK, sweep_people, sweep_pushes_create
 from recommender.services.training import NotEnoughData, model_train
+from services_portal.core.tasks import chunks_by_region
 
 logger = logging.getLogger(__name__)
 
@@ -38,10 +39,11 @@ def score_chunk(model_id: int, citizen_ids: list[int]) -> int:
 def sweep() -> int:
     """Beat: push each person their top recommendation, as chunks that any number of workers share.
     Returns how many people the chunks hold."""
-    ids = sweep_people()
-    for start in range(0, len(ids), SWEEP_CHUNK):
-        sweep_chunk.delay(ids[start : start + SWEEP_CHUNK])
-    return len(ids)
+    people = 0
+    for chunk in chunks_by_region(sweep_people(), SWEEP_CHUNK):
+        sweep_chunk.delay(chunk)
+        people += len(chunk)
+    return people
 
 
 @shared_task(acks_late=True)
@@ -57,8 +59,13 @@ def score_population() -> int:
     model = RecommenderModel.objects.filter(status=ModelStatus.ACTIVE).first()
     if model is None:
         return 0
-    ids = sorted(personalised_ids(citizen_ids_with_consent(Purpose.PERSONALISATION)))
-    chunk = settings.RECOMMENDER_SCORE_CHUNK
-    for start in range(0, len(ids), chunk):
-        score_chunk.delay(model.pk, ids[start : start + chunk])
-    return len(ids)
+    people = 0
+    for chunk in chunks_by_region(
+        citizen_regions_with_consent(Purpose.PERSONALISATION), settings.RECOMMENDER_SCORE_CHUNK
+    ):
+        # those who switched personalisation off are left out chunk by chunk
+        allowed = sorted(personalised_ids(chunk))
+        if allowed:
+            score_chunk.delay(model.pk, allowed)
+            people += len(allowed)
+    return people

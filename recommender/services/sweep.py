@@ -8,7 +8,7 @@ recommendations themselves, the sweep needs the personalisation consent and the 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 from django.db import transaction
@@ -16,10 +16,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from profiles.purposes import Purpose
-from profiles.selectors import citizen_ids_with_consent
-from recommender.features import ELIGIBLE, catalog_index, people_load, personalised_ids
-from recommender.models import ScoredList
+from profiles.selectors import citizen_regions_with_consent
+from recommender.artifact import ArtifactBroken
+from recommender.features import ELIGIBLE, CatalogIndex, catalog_index, people_load, personalised_ids
+from recommender.models import ModelStatus, RecommenderModel, ScoredList
 from recommender.scoring import candidates, rules_scores
+from recommender.services.training import artifact_load
 from services_portal.catalog.models import ServiceItem
 from services_portal.notifications.models import Trigger
 from services_portal.notifications.selectors import citizens_pushed_since, services_pushed
@@ -32,10 +34,25 @@ SWEEP_CHUNK = 2000
 SWEEP_AT_MOST_EVERY = datetime.timedelta(days=7)
 
 
-def sweep_people() -> list[int]:
-    """Everyone the sweep looks at: those whose consent holder allows personalisation (each chunk
-    leaves out those who switched it off)."""
-    return citizen_ids_with_consent(Purpose.PERSONALISATION)
+def sweep_people() -> Iterator[tuple[str, int]]:
+    """Everyone the sweep looks at, as (region code, id) in region order: those whose consent holder
+    allows personalisation (each chunk leaves out those who switched it off)."""
+    return citizen_regions_with_consent(Purpose.PERSONALISATION)
+
+
+def _stored_orders(citizen_ids: Sequence[int], index: CatalogIndex) -> dict[int, list[int]]:
+    """The serving model's stored lists as item positions, best first. Positions follow the model's
+    item order: none are read when it is not the catalog's any more."""
+    model = RecommenderModel.objects.filter(status=ModelStatus.ACTIVE).first()
+    if model is None:
+        return {}
+    try:
+        if artifact_load(model).item_codes != list(index.codes):
+            return {}
+    except ArtifactBroken:
+        return {}
+    lists = ScoredList.objects.filter(citizen_id__in=citizen_ids, model=model).only("citizen_id", "services")
+    return {stored.citizen_id: stored.positions.tolist() for stored in lists}
 
 
 @transaction.atomic
@@ -50,11 +67,7 @@ def sweep_pushes_create(*, citizen_ids: Sequence[int], on: datetime.date | None 
         return 0
     index = catalog_index()
     people = people_load(allowed, index=index, on=on)
-    position = index.position
-    scored = {
-        citizen_id: [position[item["service"]] for item in items if item["service"] in position]
-        for citizen_id, items in ScoredList.objects.filter(citizen_id__in=allowed).values_list("citizen_id", "items")
-    }
+    scored = _stored_orders(allowed, index)
     pushed = services_pushed(allowed)
     # "You appear to qualify" is never said of a service open to everyone.
     allowed_items = candidates(people) & (people.eligibility == ELIGIBLE) & ~index.open_to_everyone[None, :]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from profiles.models import Citizen, Role, User
@@ -36,9 +36,9 @@ from services_portal.catalog.models import Bundle, ServiceItem
 from services_portal.catalog.rules import catalog_rules, life_event_rules
 from services_portal.core.bulk import moments_for_database, rows_insert
 from services_portal.core.errors import PortalError
-from services_portal.eligibility.derived import facts_with_derived
-from services_portal.eligibility.engine import Outcome, ServiceRules, eligibility_evaluate
-from services_portal.eligibility.life_events import LifeEventRule, life_events_of
+from services_portal.eligibility.engine import ServiceRules
+from services_portal.eligibility.life_events import LifeEventRule, life_events_population
+from services_portal.eligibility.population import ELIGIBLE, OPEN, population_evaluate, population_from_facts
 
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
@@ -139,6 +139,11 @@ def population_simulate(
                 f"({summary.people / elapsed:,.0f} people/s)\n"
             )
     summary.life_events = {event: events[event] for event in setting.catalog.events}
+    if connection.vendor == "postgresql":
+        # The tables grew by millions of rows at once: without fresh statistics the planner reads a whole
+        # table where an index would do (a chunk's consents: 0.45 s instead of 0.05 s at a million people).
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -204,18 +209,13 @@ def _counter_staff(prefectures: tuple[str, ...]) -> dict[str, int]:
 
 
 def _evaluate(true_facts: list[dict[str, Any]], setting: _Setting) -> tuple[np.ndarray, np.ndarray]:
-    """(people × services) eligible and (people × events) in the life event, from the true facts.
-    Every fact a person's situation has is there, so "maybe" only means a situation that is not theirs
-    (no child, no graduation): it counts as not eligible."""
-    eligible = np.zeros((len(true_facts), len(setting.rules)), dtype=bool)
-    events = np.zeros((len(true_facts), len(setting.event_rules)), dtype=bool)
-    for i, facts in enumerate(true_facts):
-        derived = facts_with_derived(facts, on=setting.today)
-        memberships = life_events_of(derived, rules=setting.event_rules, on=setting.today)
-        events[i] = [rule.code in memberships for rule in setting.event_rules]
-        outcomes = eligibility_evaluate(facts=derived, on=setting.today, services=setting.rules)
-        eligible[i] = [outcome.outcome in (Outcome.ELIGIBLE, Outcome.OPEN) for outcome in outcomes]
-    return eligible, events
+    """(people × services) eligible and (people × events) in the life event, from the true facts, for
+    the whole cohort at once. Every fact a person's situation has is there, so "maybe" only means a
+    situation that is not theirs (no child, no graduation): it counts as not eligible."""
+    people = population_from_facts(true_facts)
+    outcomes = population_evaluate(people, on=setting.today, services=setting.rules).outcomes
+    events = life_events_population(people, rules=setting.event_rules, on=setting.today)
+    return (outcomes == ELIGIBLE) | (outcomes == OPEN), events
 
 
 def _numbers(

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -37,8 +38,8 @@ from services_portal.catalog.models import ServiceItem
 from services_portal.catalog.rules import service_rules_build
 from services_portal.core.errors import PortalError
 from services_portal.eligibility.derived import stored_facts_behind
-from services_portal.eligibility.engine import Outcome, eligibility_evaluate
-from services_portal.eligibility.facts import facts_for
+from services_portal.eligibility.engine import Outcome
+from services_portal.eligibility.population import ELIGIBLE, population_evaluate, population_load
 from services_portal.notifications.models import Trigger
 from services_portal.notifications.services import push_create
 
@@ -89,30 +90,72 @@ def _evidence(results: Iterable[Any], records: dict[str, Any]) -> list[dict[str,
 
 def cases_detect(*, citizen_ids: Iterable[int], on: datetime.date | None = None) -> list[Case]:
     """Open a case for each person with `proactive_benefits` consent who now meets every criterion of
-    a proactive service, once per person, service and benefit period. Running it again opens nothing."""
+    a proactive service, once per person, service and benefit period. Running it again opens nothing.
+    Each chunk is evaluated at once (the population evaluator); only those who qualify are read further."""
     on = on or timezone.localdate()
     services = list(
         ServiceItem.objects.filter(proactive=True, is_published=True).prefetch_related("criteria").order_by("code")
     )
     rules = [service_rules_build(service) for service in services]
-    by_code = {service.code: service for service in services}
     ids = sorted(set(citizen_ids))
     opened: list[Case] = []
     for start in range(0, len(ids), DETECTION_CHUNK):
         chunk = list(Citizen.objects.filter(pk__in=ids[start : start + DETECTION_CHUNK], erased_at__isnull=True))
         consenting = consent_in_force(chunk, Purpose.PROACTIVE_BENEFITS)
         chunk = [c for c in chunk if c.pk in consenting]
-        facts = facts_for(chunk)
-        records = fact_values_for(chunk)
-        for citizen in chunk:
-            for result in eligibility_evaluate(facts=facts[citizen.pk], on=on, services=rules):
-                if result.outcome != Outcome.ELIGIBLE:
-                    continue
-                service = by_code[result.service_code]
-                case = _case_open(citizen, service, on, result, records[citizen.pk])
-                if case is not None:
-                    opened.append(case)
+        if not chunk or not rules:
+            continue
+        evaluated = population_evaluate(population_load([c.pk for c in chunk]), on=on, services=rules)
+        rows = np.flatnonzero((evaluated.outcomes == ELIGIBLE).any(axis=1))
+        by_id = {citizen.pk: citizen for citizen in chunk}
+        qualifying = [by_id[citizen_id] for citizen_id in evaluated.ids[rows].tolist()]
+        records = fact_values_for(qualifying)
+        drafts = [
+            _case_draft(citizen, service, on, result, records[citizen.pk])
+            for row, citizen in zip(rows.tolist(), qualifying, strict=True)
+            for service, result in zip(services, evaluated.person(row), strict=True)
+            if result.outcome == Outcome.ELIGIBLE
+        ]
+        opened.extend(_cases_open(drafts))
     return opened
+
+
+def _case_draft(citizen: Citizen, service: ServiceItem, on: datetime.date, result: Any, records: dict) -> Case:
+    return Case(
+        citizen=citizen,
+        service=service,
+        period=benefit_period(service, on),
+        # where the person lives, else where their hukou is: the queue that will see the case
+        region_code=citizen.region_code or _value(records.get("hukou_region_code")),
+        amount_cny=service.benefit_amount_cny,
+        evidence=_evidence(result.results, records),
+        criteria=[
+            {"key": r.key, "label_zh": r.criterion.label_zh, "label_en": r.criterion.label_en} for r in result.results
+        ],
+    )
+
+
+def _cases_open(drafts: list[Case]) -> list[Case]:
+    """Write the cases not opened yet (one per person, service and period), with their history, in a
+    few queries. When a detection running at the same time opened one of them first, each is tried
+    on its own: the other's stands."""
+    if not drafts:
+        return []
+    existing = set(
+        Case.objects.filter(
+            citizen_id__in={draft.citizen_id for draft in drafts},
+            service_id__in={draft.service_id for draft in drafts},
+            period__in={draft.period for draft in drafts},
+        ).values_list("citizen_id", "service_id", "period")
+    )
+    drafts = [draft for draft in drafts if (draft.citizen_id, draft.service_id, draft.period) not in existing]
+    try:
+        with transaction.atomic():
+            cases = Case.objects.bulk_create(drafts)
+            CaseEvent.objects.bulk_create([CaseEvent(case=case, action=CaseAction.OPENED) for case in cases])
+    except IntegrityError:
+        return [case for case in map(_case_open, drafts) if case is not None]
+    return cases
 
 
 def cases_people_reassess(citizen_ids: Sequence[int]) -> int:
@@ -125,29 +168,14 @@ def _value(record: Any) -> str:
     return str(record.value) if record is not None else ""
 
 
-def _case_open(citizen: Citizen, service: ServiceItem, on: datetime.date, result: Any, records: dict) -> Case | None:
-    period = benefit_period(service, on)
-    if Case.objects.filter(citizen=citizen, service=service, period=period).exists():
-        return None
+def _case_open(draft: Case) -> Case | None:
     try:
         with transaction.atomic():
-            case = Case.objects.create(
-                citizen=citizen,
-                service=service,
-                period=period,
-                # where the person lives, else where their hukou is: the queue that will see the case
-                region_code=citizen.region_code or _value(records.get("hukou_region_code")),
-                amount_cny=service.benefit_amount_cny,
-                evidence=_evidence(result.results, records),
-                criteria=[
-                    {"key": r.key, "label_zh": r.criterion.label_zh, "label_en": r.criterion.label_en}
-                    for r in result.results
-                ],
-            )
-            CaseEvent.objects.create(case=case, action=CaseAction.OPENED)
+            draft.save(force_insert=True)
+            CaseEvent.objects.create(case=draft, action=CaseAction.OPENED)
     except IntegrityError:
         return None  # opened by a detection running at the same time
-    return case
+    return draft
 
 
 # -- decisions -----------------------------------------------------------------------------------

@@ -3,8 +3,9 @@
 from celery import shared_task
 
 from profiles.purposes import Purpose
-from profiles.selectors import citizen_ids_with_consent
+from profiles.selectors import citizen_regions_with_consent
 from services_portal.casework.services import cases_detect
+from services_portal.core.tasks import chunks_by_region
 
 SWEEP_CHUNK = 2000
 
@@ -17,8 +18,10 @@ def detect_for_citizens(citizen_ids: list[int]) -> int:
 
 @shared_task
 def detect_sweep() -> int:
-    """The scheduled sweep of the whole population, as chunks that any number of workers share."""
-    ids = citizen_ids_with_consent(Purpose.PROACTIVE_BENEFITS)
-    for start in range(0, len(ids), SWEEP_CHUNK):
-        detect_for_citizens.delay(ids[start : start + SWEEP_CHUNK])
-    return len(ids)
+    """The scheduled sweep of the whole population, as chunks by region that any number of workers
+    share. Returns how many people the chunks hold."""
+    people = 0
+    for chunk in chunks_by_region(citizen_regions_with_consent(Purpose.PROACTIVE_BENEFITS), SWEEP_CHUNK):
+        detect_for_citizens.delay(chunk)
+        people += len(chunk)
+    return people

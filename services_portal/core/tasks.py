@@ -9,6 +9,7 @@ loses nothing: the request answers at once, a warning is logged, and the work go
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Iterator
 
 from celery import Task, current_app
 from django.db import transaction
@@ -46,3 +47,21 @@ def enqueue(task: Task | str, *args, countdown: float | None = None) -> bool:
 def enqueue_on_commit(task: Task | str, *args) -> None:
     """Queue `task(*args)` once the caller's transaction commits (at once outside a transaction)."""
     transaction.on_commit(lambda: enqueue(task, *args))
+
+
+def chunks_by_region(people: Iterable[tuple[str, int]], size: int) -> Iterator[list[int]]:
+    """People, as (region code, id) in region order, cut into chunks of at most `size` ids for workers
+    on any number of machines to take, as they are read: a province's ids are never all in memory. A
+    chunk holds people of one city (the first four digits of the code), so that a worker reads the
+    facts of neighbours and a region's figures come from few chunks; a city larger than `size` fills
+    several."""
+    current: list[int] = []
+    city = None
+    for region, person in people:
+        if current and (len(current) >= size or region[:4] != city):
+            yield current
+            current = []
+        city = region[:4]
+        current.append(person)
+    if current:
+        yield current

@@ -21,14 +21,15 @@ from profiles.facts.codec import fact_decode
 from profiles.hooks import FactChange
 from profiles.models import Citizen, TagSuppression
 from profiles.purposes import Purpose
-from profiles.selectors import citizen_ids_with_consent, consent_in_force
+from profiles.selectors import citizen_regions_with_consent, consent_in_force
 from services_portal.catalog.life_events import citizen_tags
 from services_portal.catalog.models import LifeEvent, ServiceItem
 from services_portal.catalog.rules import service_rules_build
-from services_portal.core.tasks import enqueue_on_commit, task_named
+from services_portal.core.tasks import chunks_by_region, enqueue_on_commit, task_named
 from services_portal.eligibility.engine import Outcome, ServiceRules, eligibility_evaluate
 from services_portal.eligibility.facts import facts_for
-from services_portal.eligibility.life_events import LifeEventRule, life_events_evaluate, life_events_of
+from services_portal.eligibility.life_events import LifeEventRule, life_events_of, life_events_population
+from services_portal.eligibility.population import NOT_ELIGIBLE, population_evaluate, population_load
 from services_portal.notifications.models import Fanout, Trigger
 from services_portal.notifications.services.push import PushDraft, pushes_create, service_link, service_params
 
@@ -187,11 +188,12 @@ def fanout_dispatch(*, fanout_id: int) -> int:
     its group members) and mark it dispatched. Returns how many people the chunks hold."""
     chunk_task = task_named("services_portal.notifications.tasks.fan_out_chunk")
     fanout = Fanout.objects.get(pk=fanout_id)
-    ids = citizen_ids_with_consent(Purpose.PERSONALISATION)
-    for chunk in _chunks(ids):
-        chunk_task.delay(fanout.pk, list(chunk))
+    people = 0
+    for chunk in chunks_by_region(citizen_regions_with_consent(Purpose.PERSONALISATION), PEOPLE_CHUNK):
+        chunk_task.delay(fanout.pk, chunk)
+        people += len(chunk)
     Fanout.objects.filter(pk=fanout.pk).update(dispatched_at=timezone.now())
-    return len(ids)
+    return people
 
 
 def fanouts_lost(*, now: datetime.datetime | None = None) -> list[int]:
@@ -224,21 +226,21 @@ def new_service_pushes_create(*, fanout_id: int, citizen_ids: Sequence[int], on:
     groups = list(service.life_events.all())
     rules = [service_rules_build(service)]
     citizens = _personalised(Citizen.objects.filter(pk__in=list(citizen_ids)))
-    facts = facts_for(citizens)
-    memberships = life_events_evaluate(
-        facts=facts, rules=[LifeEventRule.build(event.code, event.expression) for event in groups], on=on
+    # everyone at once: who is in which of the service's groups, and who may qualify
+    people = population_load([citizen.pk for citizen in citizens])
+    in_group = life_events_population(
+        people, rules=[LifeEventRule.build(event.code, event.expression) for event in groups], on=on
     )
+    may_qualify = population_evaluate(people, on=on, services=rules).outcomes[:, 0] != NOT_ELIGIBLE
     kept = _tags_kept(citizens, {event.code for event in groups})
     drafts = []
-    for citizen in citizens:
+    for row, citizen in enumerate(citizens):
         events = [
             event
-            for event in groups
-            if event.code in memberships[citizen.pk] and (citizen.pk not in kept or event.code in kept[citizen.pk])
+            for column, event in enumerate(groups)
+            if in_group[row, column] and (citizen.pk not in kept or event.code in kept[citizen.pk])
         ]
-        if not events:
-            continue
-        if eligibility_evaluate(facts=facts[citizen.pk], on=on, services=rules)[0].outcome == Outcome.NOT_ELIGIBLE:
+        if not events or not may_qualify[row]:
             continue
         drafts.append(
             PushDraft(
