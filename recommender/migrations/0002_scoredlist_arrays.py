@@ -5,7 +5,8 @@ from django.db import migrations, models
 
 
 def drop_json_lists(apps, schema_editor):
-    apps.get_model("recommender", "ScoredList").objects.all().delete()
+    # on the connection migrating (the owner role in production), not the app's
+    apps.get_model("recommender", "ScoredList").objects.using(schema_editor.connection.alias).all().delete()
 
 
 class Migration(migrations.Migration):
