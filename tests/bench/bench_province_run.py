@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import signal
 import subprocess
 import sys
 import time
@@ -35,7 +34,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.bench.common import arguments_parse, database_url, redis_url  # noqa: E402 - needs ROOT on the path
+from tests.bench.common import (  # noqa: E402 - needs ROOT on the path
+    arguments_parse,
+    database_url,
+    redis_url,
+    workers_start,
+    workers_stop,
+)
 
 STAGES = ("simulate", "evaluate", "train", "score", "detect")
 CHUNK = 5000
@@ -149,27 +154,6 @@ def stage_score() -> None:
     report("score", seconds, f"{stored:,} people = {stored / seconds:,.0f} people/s (chunks of {chunk})")
 
 
-def _workers_start(count: int) -> list[subprocess.Popen]:
-    command = [sys.executable, "-m", "celery", "-A", "services_portal", "worker", "--pool=solo", "--loglevel=WARNING"]
-    command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
-    return [
-        subprocess.Popen([*command, "-n", f"bench{number}@%h"], cwd=ROOT, env=environment())  # noqa: S603
-        for number in range(1, count + 1)
-    ]
-
-
-def _workers_stop(processes: list[subprocess.Popen]) -> list[float]:
-    """Stop the workers; each one's peak resident memory in MiB."""
-    peaks = []
-    for process in processes:
-        status = Path(f"/proc/{process.pid}/status").read_text()
-        peaks.append(int(next(line for line in status.splitlines() if line.startswith("VmHWM")).split()[1]) / 1024)
-        process.send_signal(signal.SIGTERM)
-    for process in processes:
-        process.wait(timeout=120)
-    return peaks
-
-
 def stage_detect(workers: int, *, again: bool = False) -> float:
     """The sweep run by `workers` workers; `again`: with the cases of the run before kept, as a nightly
     run finds them (nothing new to open), else from none."""
@@ -185,9 +169,8 @@ def stage_detect(workers: int, *, again: bool = False) -> float:
         with connection.cursor() as cursor:
             cursor.execute("TRUNCATE casework_case CASCADE")
     before = Case.objects.count()
-    processes = _workers_start(workers)
+    processes = workers_start(workers, env=environment())
     try:
-        time.sleep(4)  # let them connect before the work arrives
         started = time.perf_counter()
         people = detect_sweep()
         time.sleep(1)
@@ -195,7 +178,7 @@ def stage_detect(workers: int, *, again: bool = False) -> float:
             time.sleep(0.2)
         seconds = time.perf_counter() - started
     finally:
-        peaks = _workers_stop(processes)
+        peaks = workers_stop(processes)
     report(
         f"detect/{workers}{' again' if again else ''}",
         seconds,

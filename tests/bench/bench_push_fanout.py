@@ -24,8 +24,6 @@ import argparse
 import datetime
 import os
 import resource
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,7 +32,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.bench.common import arguments_parse, database_url, redis_url  # noqa: E402 - needs ROOT on the path
+from tests.bench.common import (  # noqa: E402 - needs ROOT on the path
+    arguments_parse,
+    database_url,
+    redis_url,
+    workers_start,
+    workers_stop,
+)
 
 SMS_DIRECTORY = Path(tempfile.gettempdir()) / "portal-bench-push-sms"
 NEW_SERVICE = "bench-new-service-for-adults"
@@ -140,49 +144,6 @@ def outbox_empty() -> None:
         path.unlink()
 
 
-def workers_start(count: int) -> list[subprocess.Popen]:
-    processes = []
-    log = (SMS_DIRECTORY.parent / "portal-bench-push-workers.log").open("a")  # noqa: SIM115
-    for number in range(1, count + 1):
-        processes.append(
-            subprocess.Popen(  # noqa: S603 - our own worker command
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "services_portal",
-                    "worker",
-                    "--pool=solo",
-                    "--loglevel=WARNING",
-                    "--without-gossip",
-                    "--without-mingle",
-                    "--without-heartbeat",
-                    "-n",
-                    f"bench{number}@%h",
-                ],
-                cwd=ROOT,
-                env=environment(),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        )
-    time.sleep(4)  # let them connect before the work arrives
-    return processes
-
-
-def workers_stop(processes: list[subprocess.Popen]) -> list[float]:
-    """Stop the workers; returns each one's peak resident memory in MiB."""
-    peaks = []
-    for process in processes:
-        status = Path(f"/proc/{process.pid}/status").read_text()
-        peaks.append(int(next(line for line in status.splitlines() if line.startswith("VmHWM")).split()[1]) / 1024)
-        process.send_signal(signal.SIGTERM)
-    for process in processes:
-        process.wait(timeout=60)
-    return peaks
-
-
 def publish() -> float:
     """Publish the new service for adults, as the catalog does; returns the moment it committed."""
     from django.db import transaction
@@ -230,7 +191,8 @@ def run(workers: int) -> None:
     from services_portal.notifications.models import Delivery, DeliveryState, Push
 
     outbox_empty()
-    processes = workers_start(workers)
+    log = (SMS_DIRECTORY.parent / "portal-bench-push-workers.log").open("a")  # noqa: SIM115
+    processes = workers_start(workers, env=environment(), log=log)
     try:
         published = publish()
         time.sleep(1)

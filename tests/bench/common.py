@@ -10,8 +10,13 @@ import argparse
 import atexit
 import os
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
+import time
+from pathlib import Path
+from typing import IO
 
 NO_DATABASE = (
     "BENCH_DATABASE_URL is not set: on a throwaway SQLite file (for PostgreSQL's figures, name a scratch database, "
@@ -63,3 +68,31 @@ def redis_url() -> str:
     if not url:
         skip("needs Redis: set BENCH_REDIS_URL=redis://127.0.0.1:6379/<a scratch index>")
     return url
+
+
+def workers_start(count: int, *, env: dict[str, str], log: IO[str] | None = None) -> list[subprocess.Popen]:
+    """`count` Celery workers (one process each, solo pool) on the portal, with `env`; output to `log`
+    (by default the benchmark's own). Waits a moment for them to connect before the work arrives."""
+    command = [sys.executable, "-m", "celery", "-A", "services_portal", "worker", "--pool=solo", "--loglevel=WARNING"]
+    command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
+    root = Path(__file__).resolve().parents[2]
+    processes = [
+        subprocess.Popen(  # noqa: S603 - our own worker command
+            [*command, "-n", f"bench{number}@%h"], cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        for number in range(1, count + 1)
+    ]
+    time.sleep(4)
+    return processes
+
+
+def workers_stop(processes: list[subprocess.Popen]) -> list[float]:
+    """Stop the workers; returns each one's peak resident memory in MiB."""
+    peaks = []
+    for process in processes:
+        status = Path(f"/proc/{process.pid}/status").read_text()
+        peaks.append(int(next(line for line in status.splitlines() if line.startswith("VmHWM")).split()[1]) / 1024)
+        process.send_signal(signal.SIGTERM)
+    for process in processes:
+        process.wait(timeout=120)
+    return peaks
