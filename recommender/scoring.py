@@ -99,15 +99,18 @@ def popularity_scores(artifact: Artifact, people: People) -> np.ndarray:
     return artifact.popularity[rows].astype(np.float32)
 
 
-def source_scores(artifact: Artifact | None, people: People, index: CatalogIndex) -> SourceScores:
-    """Every source's scores; without a model only the rules speak."""
+def source_scores(
+    artifact: Artifact | None, people: People, index: CatalogIndex, *, als: AlternatingLeastSquares | None = None
+) -> SourceScores:
+    """Every source's scores; without a model only the rules speak. `als`: the artifact's ALS model already
+    loaded (the served one, which solves on one thread)."""
     nothing = np.full((len(people), len(index)), np.nan, dtype=np.float32)
     rules = rules_scores(people, index)
     if artifact is None:
         return SourceScores(rules=rules, als=nothing, lightfm=nothing, popularity=nothing)
     return SourceScores(
         rules=rules,
-        als=als_scores(artifact, people),
+        als=als_scores(artifact, people, als),
         lightfm=lightfm_scores(artifact, people),
         popularity=popularity_scores(artifact, people),
     )

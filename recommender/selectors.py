@@ -37,14 +37,13 @@ from recommender.features import (
 from recommender.models import SCORED_SOURCES, Interaction, InteractionChannel, ScoredList
 from recommender.scoring import (
     SourceScores,
-    als_scores,
     blend_parts,
     candidates,
-    lightfm_scores,
     non_personalised,
     popularity_scores,
     rank,
     rules_scores,
+    source_scores,
 )
 from recommender.serving import Served, ServedCatalog, served_catalog, served_model
 from services_portal.catalog.life_events import citizen_tags
@@ -103,17 +102,7 @@ def _personalised_parts(
     stored = _stored_parts(citizen, served, index)
     if stored is not None:
         return stored
-    return blend_parts(_source_scores(served, served.artifact, people, index), people, served.artifact.blend)
-
-
-def _source_scores(served: Served, artifact: Artifact, people: People, index: CatalogIndex) -> SourceScores:
-    """`source_scores` for one person with the served ALS model, which solves on one thread."""
-    return SourceScores(
-        rules=rules_scores(people, index),
-        als=als_scores(artifact, people, served.als),
-        lightfm=lightfm_scores(artifact, people),
-        popularity=popularity_scores(artifact, people),
-    )
+    return blend_parts(source_scores(served.artifact, people, index, als=served.als), people, served.artifact.blend)
 
 
 def _fallback(citizen: Citizen, personalised: bool, served: Served) -> Fallback | None:

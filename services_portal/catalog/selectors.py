@@ -65,11 +65,6 @@ def department_names() -> dict[str, str]:
     return {department.code: department.name for department in Department.objects.all()}
 
 
-def services_by_code(codes: list[str]) -> dict[str, ServiceItem]:
-    services = ServiceItem.objects.filter(code__in=codes).select_related("category", "department")
-    return {service.code: service for service in services}
-
-
 def bundle_list() -> QuerySet[Bundle]:
     return Bundle.objects.select_related("life_event").prefetch_related(
         Prefetch("items", queryset=BundleItem.objects.select_related("service").order_by("position"))

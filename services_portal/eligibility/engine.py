@@ -210,7 +210,7 @@ _INFINITY = float("inf")
 # Values that stand in for a fact that has no value (no children, so no youngest child), spanning what
 # it could be: a criterion over it is met only if met for all of them, as in SQL a comparison with
 # nothing holds for no one.
-_STAND_INS: dict[Any, tuple[Any, ...]] = {
+STAND_INS: dict[Any, tuple[Any, ...]] = {
     rule_engine.DataType.FLOAT: (-(10**12), 10**12),
     rule_engine.DataType.BOOLEAN: (False, True),
 }
@@ -312,7 +312,7 @@ def _status_in(compiled: CompiledExpression, env: Mapping[str, Any]) -> Status:
         return _status_of(kleene(expression, env))
     statuses = {
         _status_of(kleene(expression, {**env, **dict(zip(absent, values, strict=True))}))
-        for values in itertools.product(*(_STAND_INS[SYMBOL_TYPES[symbol]] for symbol in absent))
+        for values in itertools.product(*(STAND_INS[SYMBOL_TYPES[symbol]] for symbol in absent))
     }
     if Status.NOT_MET in statuses:
         return Status.NOT_MET

@@ -26,7 +26,7 @@ from services_portal.eligibility.derived_columns import (
     Ints,
     NumberColumn,
 )
-from services_portal.eligibility.engine import CompiledExpression
+from services_portal.eligibility.engine import FINITE_DOMAINS, CompiledExpression
 
 NUMBER_TYPES = (FactType.INTEGER, FactType.MONEY)
 CODE_TYPES = (FactType.CHOICE, FactType.BOOLEAN, FactType.REGION, FactType.TEXT, FactType.PHONE)
@@ -34,10 +34,8 @@ FINITE_TYPES = (FactType.CHOICE, FactType.BOOLEAN)
 
 
 def categories_start(key: str) -> tuple[object, ...]:
-    fact = FACTS[key]
-    if fact.type == FactType.BOOLEAN:
-        return (False, True)
-    return tuple(choice.value for choice in fact.choices)
+    """The first codes of a fact's column: the values a yes/no or choice fact could take (none for others)."""
+    return FINITE_DOMAINS.get(key, ())
 
 
 def domain_size(key: str) -> int:

@@ -12,9 +12,9 @@ import rule_engine
 from rule_engine import ast as rule_ast
 
 from profiles.facts import FACTS, FactType
-from services_portal.eligibility.derived import DERIVED_FACTS, stored_facts_behind
+from services_portal.eligibility.derived import DERIVED_FACTS
 from services_portal.eligibility.derived_columns import Bools
-from services_portal.eligibility.engine import CompiledExpression
+from services_portal.eligibility.engine import FINITE_DOMAINS, CompiledExpression, fact_bounds
 from services_portal.eligibility.population.columns import (
     CODE_TYPES,
     FINITE_TYPES,
@@ -187,10 +187,8 @@ class NumberSymbol(_NumberNode):
             if self.symbol in stand_ins:
                 values = np.where(column.none, stand_ins[self.symbol], values)
             return np.where(column.present, values, -np.inf), np.where(column.present, values, np.inf)
-        fact = FACTS[self.symbol]
         number = rows.number(self.symbol)
-        lowest = -np.inf if fact.minimum is None else float(fact.minimum)
-        highest = np.inf if fact.maximum is None else float(fact.maximum)
+        lowest, highest = fact_bounds(self.symbol) or (-np.inf, np.inf)
         return np.where(number.known, number.values, lowest), np.where(number.known, number.values, highest)
 
 
@@ -300,11 +298,7 @@ class Criterion:
 def _criterion_compile(compiled: CompiledExpression) -> Criterion:
     tables: list[Table] = []
     root = _boolean(compiled.rule.statement.expression, tables)
-    finite = tuple(
-        key
-        for key in FACTS
-        if FACTS[key].type in FINITE_TYPES and any(key in stored_facts_behind(symbol) for symbol in compiled.symbols)
-    )
+    finite = tuple(key for key in compiled.needs if key in FINITE_DOMAINS)
     reads = {key: sum(1 for table in tables if table.symbol == key) for key in finite}
     behind_derived = {
         key for symbol in compiled.symbols if symbol in DERIVED_FACTS for key in DERIVED_FACTS[symbol].depends_on

@@ -11,10 +11,12 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import rule_engine
 
 from services_portal.eligibility.derived import DERIVED_FACTS
 from services_portal.eligibility.derived_columns import Ints
+from services_portal.eligibility.engine import (
+    STAND_INS as ENGINE_STAND_INS,
+)
 from services_portal.eligibility.engine import (
     CriterionResult,
     CriterionRule,
@@ -36,10 +38,9 @@ ELIGIBLE, MAYBE, NOT_ELIGIBLE, OPEN = 0, 1, 2, 3
 STATUSES = (Status.MET, Status.UNKNOWN, Status.NOT_MET)
 OUTCOMES = (Outcome.ELIGIBLE, Outcome.MAYBE, Outcome.NOT_ELIGIBLE, Outcome.OPEN)
 
-# What stands in for a value that does not exist (no children: no youngest child); as in the engine.
+# What stands in for a value that does not exist (no children: no youngest child): the engine's, as numbers.
 STAND_INS: dict[Any, tuple[float, ...]] = {
-    rule_engine.DataType.FLOAT: (-(10.0**12), 10.0**12),
-    rule_engine.DataType.BOOLEAN: (0.0, 1.0),
+    rule_type: tuple(float(value) for value in values) for rule_type, values in ENGINE_STAND_INS.items()
 }
 
 # -- evaluation ---------------------------------------------------------------------------------------
