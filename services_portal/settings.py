@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "services_portal.casework",
     "services_portal.notifications",
     "services_portal.counter",
+    "services_portal.payments",
+    "services_portal.ratings",
     "profiles",
     "recommender",
     "accessibility",
@@ -242,6 +244,14 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not PRODUCTION
 # Uploaded and generated files: the recommender's model artifacts. Never served to the public.
 MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media"))
+# Applicants' materials: never under MEDIA_ROOT, never given a URL (services_portal/casework/storage.py).
+PRIVATE_MEDIA_ROOT = env.str("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "var" / "private"))
+# Limits on what an applicant uploads for one application (services_portal/casework/materials.py).
+MATERIAL_MAX_BYTES = env.int("MATERIAL_MAX_BYTES", default=10 * 1024 * 1024)
+MATERIAL_MAX_PAGES = env.int("MATERIAL_MAX_PAGES", default=20)
+MATERIAL_MAX_FILES = env.int("MATERIAL_MAX_FILES", default=20)
+# 补正: the days an applicant has to send what a caseworker asked for, unless the caseworker sets another
+CASE_RESUBMIT_DAYS = env.int("CASE_RESUBMIT_DAYS", default=15)
 
 # Redis carries the Celery broker, the Channels layer and the cache when it is configured.
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -175,7 +175,7 @@ def _case_page(
         "rejection_form": forms["reject"],
         "bound": bound,
         "conflict": conflict,
-        "undecided": case.state in (CaseState.OPEN, CaseState.AWAITING_SECOND),
+        "undecided": case.state in (CaseState.IN_REVIEW, CaseState.AWAITING_SECOND),
         "first_approval_mine": first_approval_mine,
         # A refused approval is shown where it was made, even to the first approver.
         "show_approval": not first_approval_mine or (bound is not None and bound.decision == "approve"),

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from profiles.facts import FactsInvalid, facts_clean
@@ -194,6 +195,32 @@ def _life_event_import(row: Mapping[str, Any]) -> bool:
     return created
 
 
+def material_code(material: Mapping[str, Any]) -> str:
+    """A material's code: given, or made from its English name; the same code in several services is
+    the same material, uploaded once for a bundle."""
+    return str(material.get("code") or slugify(str(material.get("en") or material.get("zh-hans"))))[:80]
+
+
+def _materials(materials: Any) -> list[dict[str, Any]]:
+    """The materials an applicant supplies: each with its texts, a code, whether it is required
+    (default yes) and whether the department obtains it itself from shared e-licences (default no)."""
+    if not isinstance(materials, list) or not all(isinstance(m, Mapping) and m.get("zh-hans") for m in materials):
+        raise RowInvalid("invalid_materials", _("'materials' must be a list of texts in both languages."))
+    normalised = [
+        {
+            **dict(material),
+            "code": material_code(material),
+            "required": bool(material.get("required", True)),
+            "shared": bool(material.get("shared", False)),
+        }
+        for material in materials
+    ]
+    codes = [material["code"] for material in normalised]
+    if not all(codes) or len(set(codes)) != len(codes):
+        raise RowInvalid("invalid_materials", _("Every material needs a code, unique within the service."))
+    return normalised
+
+
 def _service_import(row: Mapping[str, Any], version: str) -> bool:
     code = _code(row)
     name_zh, name_en = _texts(row, "name")
@@ -204,9 +231,7 @@ def _service_import(row: Mapping[str, Any], version: str) -> bool:
     period = benefit.get("period", "") if benefit else ""
     if period not in {"", *ServiceItem.BenefitPeriod.values}:
         raise RowInvalid("invalid_period", _("'benefit.period' must be month, year or once."))
-    materials = row.get("materials") or []
-    if not isinstance(materials, list) or not all(isinstance(m, Mapping) and m.get("zh-hans") for m in materials):
-        raise RowInvalid("invalid_materials", _("'materials' must be a list of texts in both languages."))
+    materials = _materials(row.get("materials") or [])
     criteria = row.get("criteria") or []
     if not isinstance(criteria, list):
         raise RowInvalid("invalid_criteria", _("'criteria' must be a list."))
@@ -243,7 +268,7 @@ def _service_import(row: Mapping[str, Any], version: str) -> bool:
             "benefit_period": period,
             "benefit_note_zh": note_zh,
             "benefit_note_en": note_en,
-            "materials": [dict(m) for m in materials],
+            "materials": materials,
             "legal_basis_zh": legal_zh,
             "legal_basis_en": legal_en,
             "examples": _check_examples(row.get("examples"), keys),

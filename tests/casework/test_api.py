@@ -89,7 +89,7 @@ def test_the_queue_shows_undecided_cases_in_my_region_oldest_first(queue, casewo
     assert ids(response) == [queue["checkup"].pk, queue["childcare"].pk]
     row = response.json()["results"][1]
     assert row["service"]["code"] == CHILDCARE and row["amount_cny"] == "3600.00"
-    assert (row["state"], row["version"], row["region_code"]) == ("open", 1, "450103")
+    assert (row["state"], row["version"], row["region_code"]) == ("in_review", 1, "450103")
     assert "resident_id_masked" not in row and "evidence" not in row
 
 
@@ -166,7 +166,7 @@ def test_a_case_outside_my_region_is_not_found_and_not_logged(queue, caseworker)
     assert client.get("/api/v1/casework/cases/999999/").status_code == 404
     assert decide(client, queue["liuzhou"], "approve", 1).status_code == 404
     assert not AccessLogEntry.objects.exists()
-    assert Case.objects.get(pk=queue["liuzhou"].pk).state == CaseState.OPEN
+    assert Case.objects.get(pk=queue["liuzhou"].pk).state == CaseState.IN_REVIEW
 
 
 # -- decisions -----------------------------------------------------------------------------------
@@ -210,7 +210,7 @@ def test_a_decision_needs_a_listed_reason_a_text_for_other_and_a_version(childca
     assert other.status_code == 400 and other.json()["error"]["code"] == "text_required"
     missing = client.post(f"/api/v1/casework/cases/{childcare_case.pk}/reject/", {"reason_code": "declined"})
     assert missing.status_code == 400 and list(missing.json()["error"]["fields"]) == ["version"]
-    assert Case.objects.get(pk=childcare_case.pk).state == CaseState.OPEN
+    assert Case.objects.get(pk=childcare_case.pk).state == CaseState.IN_REVIEW
 
 
 # -- the citizen's own cases and inbox -----------------------------------------------------------
@@ -242,7 +242,7 @@ def test_an_objection_puts_the_case_back_in_the_queue(childcare_case, caseworker
         f"/api/v1/me/cases/{childcare_case.pk}/objection/", {"text": "孩子是今年出生的"}, format="json"
     )
     assert response.status_code == 200
-    assert response.json()["state"] == "open" and response.json()["history"][-1]["action"] == "objected"
+    assert response.json()["state"] == "in_review" and response.json()["history"][-1]["action"] == "objected"
     queue = client_for(caseworker).get("/api/v1/casework/cases/").json()["results"]
     assert [(row["id"], row["version"]) for row in queue] == [(childcare_case.pk, 3)]
 

@@ -28,7 +28,7 @@ def test_a_birth_from_the_health_feed_opens_a_childcare_case_with_evidence(
     # then the parent has a case with the evidence and its source
     assert (batch.rows_accepted, batch.rows_rejected) == (1, 0)
     case = childcare_case(parent)
-    assert case.state == CaseState.OPEN and case.region_code == "450103"
+    assert case.state == CaseState.IN_REVIEW and case.region_code == "450103"
     [evidence] = [e for e in case.evidence if e["fact"] == "children_birth_dates"]
     assert evidence["department"] == "health" and evidence["source"] == "department_feed"
     # and detecting again opens nothing new
@@ -75,7 +75,7 @@ def test_a_stale_decision_gets_a_conflict(open_case, caseworker, second_casework
 def test_an_objection_puts_the_case_back_in_the_queue(open_case, caseworker, parent):
     case_reject(case_id=open_case.pk, actor=caseworker, reason_code="other", text="出生信息待核实", version=1)
     case = case_object(citizen=parent, case_id=open_case.pk, text="孩子确实是今年出生的")
-    assert case.state == CaseState.OPEN
+    assert case.state == CaseState.IN_REVIEW
     assert [e.action for e in case.events.all()][-1] == "objected"
 
 
@@ -93,7 +93,7 @@ def test_rejection_needs_a_listed_reason_and_text_for_other(open_case, caseworke
     for code, text in (("because", ""), ("other", "  ")):
         with pytest.raises(PortalError):
             case_reject(case_id=open_case.pk, actor=caseworker, reason_code=code, text=text, version=1)
-    assert Case.objects.get(pk=open_case.pk).state == CaseState.OPEN
+    assert Case.objects.get(pk=open_case.pk).state == CaseState.IN_REVIEW
 
 
 def test_the_scheduled_sweep_finds_cases_the_feeds_did_not_trigger(catalog, parent):
@@ -109,6 +109,6 @@ def test_the_scheduled_sweep_finds_cases_the_feeds_did_not_trigger(catalog, pare
     # when the sweep runs (its chunks run eagerly here, on workers in production)
     assert detect_sweep() >= 1
     # then the case is open, and a second sweep opens nothing more
-    assert childcare_case(parent).state == CaseState.OPEN
+    assert childcare_case(parent).state == CaseState.IN_REVIEW
     detect_sweep()
     assert Case.objects.filter(citizen=parent).count() == 1

@@ -4,9 +4,9 @@ connection: the row lock and the version make exactly one of them win. PostgreSQ
 import pytest
 from django.db import connection
 
-from services_portal.casework import services as casework_services
 from services_portal.casework.models import Case, CaseAction, CaseState
 from services_portal.casework.services import CaseConflict, case_approve, case_reject
+from services_portal.casework.services import transitions as casework_services
 from services_portal.feeds.services import feed_batch_ingest
 from tests.conftest import postgres_only
 from tests.factories import birth_row
@@ -34,7 +34,7 @@ def contended(monkeypatch):
     """Whoever takes the case's row lock first holds it until the other is queued behind it, so the
     two decisions really overlap; records that they did."""
     seen = []
-    locked_for_decision = casework_services._locked_for_decision
+    locked_for_decision = casework_services._locked
 
     def holding_the_lock(**kwargs):
         case = locked_for_decision(**kwargs)
@@ -50,7 +50,7 @@ def contended(monkeypatch):
                 cursor.execute("SELECT pg_sleep(0.01)")
         return case
 
-    monkeypatch.setattr(casework_services, "_locked_for_decision", holding_the_lock)
+    monkeypatch.setattr(casework_services, "_locked", holding_the_lock)
     return seen
 
 

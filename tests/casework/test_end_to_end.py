@@ -78,9 +78,9 @@ def test_a_birth_becomes_an_approved_subsidy_the_parent_can_object_to(
     objected = ok(me.post(f"/api/v1/me/cases/{row['id']}/objection/", {"text": "金额不对"}, format="json"))
 
     # then the case is back in the queue for a fresh decision
-    assert objected["state"] == "open" and objected["history"][-1]["action"] == "objected"
+    assert objected["state"] == "in_review" and objected["history"][-1]["action"] == "objected"
     [back] = ok(first.get("/api/v1/casework/cases/"))["results"]
-    assert (back["id"], back["state"], back["version"], back["first_approver"]) == (row["id"], "open", 4, None)
+    assert (back["id"], back["state"], back["version"], back["first_approver"]) == (row["id"], "in_review", 4, None)
     history = ok(first.get(f"/api/v1/casework/cases/{row['id']}/"))["history"]
     assert [event["action"] for event in history] == ["opened", "first_approval", "approved", "objected"]
 
@@ -92,5 +92,5 @@ def test_a_birth_becomes_an_approved_subsidy_the_parent_can_object_to(
     assert redelivered["rows_accepted"] == 1 and redelivered["received_at"] == delivered["received_at"]
     assert FactValue.objects.filter(citizen=parent, department="health").count() == 1
     assert Case.objects.filter(citizen=parent).count() == 1
-    assert Case.objects.get(citizen=parent).state == "open"
+    assert Case.objects.get(citizen=parent).state == "in_review"
     assert Notification.objects.filter(citizen=parent).count() == 1

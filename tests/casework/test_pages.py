@@ -86,9 +86,9 @@ def test_the_queue_shows_open_cases_in_the_page_language(
     assert parent.resident_id_masked not in html and parent.name not in html
     assert region in html and ("3,600.00" if heading else "3600.00") in html
     if heading:
-        assert f"<h1>{heading}</h1>" in html and "0 days" in html and "Waiting for a decision" in html
+        assert f"<h1>{heading}</h1>" in html and "0 days" in html and "In review" in html
     else:
-        assert '<html lang="zh-Hans">' in html and "等待审核" in html
+        assert '<html lang="zh-Hans">' in html and "审核中" in html
     # and listing the queue is not a read of anyone's record
     assert not AccessLogEntry.objects.exists()
 
@@ -169,7 +169,7 @@ def test_a_caseworker_of_another_city_sees_nothing_and_reads_nothing(client, ope
     assert client.get(f"/casework/{open_case.pk}/").status_code == 404
     assert post_decision(client, open_case, "approve", version=1, reason="criteria_met").status_code == 404
     assert not AccessLogEntry.objects.exists()
-    assert Case.objects.get(pk=open_case.pk).state == CaseState.OPEN
+    assert Case.objects.get(pk=open_case.pk).state == CaseState.IN_REVIEW
 
 
 def test_only_caseworkers_open_the_casework_pages(client, open_case, parent):
@@ -280,7 +280,7 @@ def test_a_rejection_needs_a_reason_and_text_for_other(client, open_case, casewo
     assert 'id="reject-text_error"' in html and "Explain the reason." in html
     # the choice made is kept, and the case is unchanged
     assert re.search(r'value="other"[^>]*checked', html)
-    assert Case.objects.get(pk=open_case.pk).state == CaseState.OPEN
+    assert Case.objects.get(pk=open_case.pk).state == CaseState.IN_REVIEW
     # with the explanation, it is rejected
     response = post_decision(client, open_case, "reject", version=1, reason="other", text="出生信息待核实")
     assert response.status_code == 302
@@ -292,7 +292,7 @@ def test_a_form_without_its_version_is_refused(client, open_case, caseworker):
         f"/casework/{open_case.pk}/", {"decision": "approve", "reason_code": "criteria_met"}, **EN
     )
     assert response.status_code == 400 and "The form is out of date." in html_of(response)
-    assert Case.objects.get(pk=open_case.pk).state == CaseState.OPEN
+    assert Case.objects.get(pk=open_case.pk).state == CaseState.IN_REVIEW
 
 
 # -- the person's own cases ------------------------------------------------------------------------
@@ -330,7 +330,7 @@ def test_an_objection_puts_the_case_back_in_the_queue(client, rejected_case, cas
     assert response.status_code == 302 and response["Location"] == f"/me/cases/{rejected_case.pk}/"
     html = html_of(client.get(response["Location"], **EN))
     assert "Your objection is sent." in html and "The person objected" in html and 'name="text"' not in html
-    assert Case.objects.get(pk=rejected_case.pk).state == CaseState.OPEN
+    assert Case.objects.get(pk=rejected_case.pk).state == CaseState.IN_REVIEW
     html = html_of(signed_in(client, caseworker).get("/casework/", **EN))
     assert f'href="/casework/{rejected_case.pk}/"' in html
 

@@ -18,7 +18,7 @@ def test_the_demo_has_staff_a_parent_and_a_case_for_the_caseworkers(db, django_c
     # then the staff exist once each, and the parent's childcare case waits in Nanning's queue
     assert User.objects.filter(role=Role.CASEWORKER, region_scope="450100").count() == 2
     [case] = Case.objects.all()
-    assert (case.service.code, case.region_code, case.state) == ("gx-childcare-subsidy", "450103", "open")
+    assert (case.service.code, case.region_code, case.state) == ("gx-childcare-subsidy", "450103", "in_review")
     assert "demo-portal-2026" in out.getvalue()
     # and a simulated province trained one model, which serves the parent a personalised list
     [model] = RecommenderModel.objects.all()

@@ -162,7 +162,7 @@ def test_a_case_decision_is_a_push_whose_inbox_row_is_written_with_the_decision(
 
     # then the inbox row is there with the decision, before anything else runs
     push = Push.objects.get(citizen=parent, trigger=Trigger.CASE_DECISION)
-    assert push.idempotency_key == f"case_decision:{parent.pk}:gx-childcare-subsidy:case:{case.pk}:decision:2"
+    assert push.idempotency_key == f"case_decision:{parent.pk}:gx-childcare-subsidy:case:{case.pk}:rejected:2"
     assert push.essential is True
     notification = Notification.objects.get(citizen=parent)
     assert (notification.kind, notification.link) == (NotificationKind.CASE_DECISION, f"/me/cases/{case.pk}/")
