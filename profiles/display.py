@@ -23,6 +23,7 @@ from services_portal.reference import regions
 # What the access log may name besides facts.
 OTHER_FIELDS = {
     "access_log": lambda: _("Access log"),
+    "bank_account": lambda: _("Bank account"),
     "consents": lambda: _("Consents"),
     "resident_id": lambda: _("Resident ID number"),
 }

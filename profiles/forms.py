@@ -301,3 +301,20 @@ class AccessLogSearchForm(forms.Form):
             next_day = data["until"] + datetime.timedelta(days=1)
             filters["until"] = datetime.datetime.combine(next_day, datetime.time.min, tzinfo=zone)
         return filters
+
+
+class BankAccountForm(forms.Form):
+    """The account benefits are paid into; the service (bank_accounts.bank_account_record) checks it."""
+
+    bank_name = forms.CharField(
+        label=_("Bank"), max_length=100, help_text=_("For example: Industrial and Commercial Bank of China.")
+    )
+    account_number = forms.CharField(
+        label=_("Account or card number"),
+        max_length=40,
+        help_text=_("12 to 19 digits. Spaces are fine."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"}),
+    )
+    holder_name = forms.CharField(
+        label=_("Name of the account holder"), max_length=100, help_text=_("It must be your own name.")
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from encrypted_fields.fields import EncryptedCharField
 
 from profiles.purposes import Purpose
 from services_portal.core.i18n import translated
@@ -21,6 +22,7 @@ class Role(models.TextChoices):
     CATALOG_EDITOR = "catalog_editor", _("Catalog editor")
     DEPARTMENT_FEED = "department_feed", _("Department feed")
     AUDITOR = "auditor", _("Auditor")
+    FINANCE = "finance", _("Finance")
     ADMINISTRATOR = "administrator", _("Administrator")
 
 
@@ -220,6 +222,7 @@ class AccessPurpose(models.TextChoices):
     DATA_SUBJECT_REQUEST = "data_subject_request", _("Answering the person's own request")
     FEED_RECONCILIATION = "feed_reconciliation", _("Checking a department's delivered data")
     SUPPORT = "support", _("Technical support")
+    PAYMENT = "payment", _("Paying a benefit")
 
 
 class AccessChannel(models.TextChoices):
@@ -303,3 +306,37 @@ class AppToken(models.Model):
 
     def __str__(self) -> str:
         return self.device_name or "app"
+
+
+class BankAccount(models.Model):
+    """The account a person's benefits are paid into: a sensitive fact, its number encrypted in the
+    database (django-fernet-encrypted-fields under SECRET_KEY and SALT_KEY) and shown masked. A new
+    one replaces the last (selectors.bank_account_of: the latest); they go with the account."""
+
+    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="bank_accounts")
+    bank_name = models.CharField(_("bank"), max_length=100)
+    account_number = EncryptedCharField(_("account number"), max_length=19)
+    holder_name = models.CharField(_("account holder"), max_length=100)
+    source = models.CharField(max_length=20, choices=FactSource)
+    recorded_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("bank account")
+        verbose_name_plural = _("bank accounts")
+
+    def __str__(self) -> str:
+        return f"{self.bank_name} {self.masked}"
+
+    @property
+    def masked(self) -> str:
+        return account_number_mask(self.account_number)
+
+
+def account_number_mask(number: str) -> str:
+    """An account number as it may be shown: its first and last four digits ("6222 **** **** 1234")."""
+    number = number or ""
+    if len(number) < 8:
+        return "*" * len(number)
+    return f"{number[:4]} **** **** {number[-4:]}"

@@ -34,6 +34,10 @@ POLICY: dict[str, frozenset[Role]] = {
     "recommender.manage": frozenset({Role.ADMINISTRATOR}),
     # the push outbox and its deliveries, to see what reached whom and why not
     "push.read": frozenset({Role.ADMINISTRATOR}),
+    # satisfaction (好差评) per service and department: figures only, no person in them
+    "ratings.report": frozenset({Role.AUDITOR, Role.ADMINISTRATOR}),
+    # benefit payments: the list, the payment file for the bank and the bank's result file
+    "payments.manage": frozenset({Role.FINANCE}),
 }
 
 # The purposes for which each role may read a person's data. The access service refuses any other, and
@@ -44,6 +48,7 @@ PURPOSES: dict[str, frozenset[AccessPurpose]] = {
     Role.AUDITOR: frozenset({AccessPurpose.AUDIT}),
     Role.ADMINISTRATOR: frozenset({AccessPurpose.SUPPORT, AccessPurpose.DATA_SUBJECT_REQUEST, AccessPurpose.AUDIT}),
     Role.DEPARTMENT_FEED: frozenset({AccessPurpose.FEED_RECONCILIATION}),
+    Role.FINANCE: frozenset({AccessPurpose.PAYMENT}),
 }
 
 

@@ -20,6 +20,7 @@ from profiles.display import fact_value_display, field_label
 from profiles.facts import FACTS, Sensitivity
 from profiles.models import (
     AccessLogEntry,
+    BankAccount,
     Citizen,
     ConsentEvent,
     ConsentNotice,
@@ -299,6 +300,11 @@ def citizen_of(user: User) -> Citizen:
     return citizen
 
 
+def bank_account_of(citizen: Citizen) -> BankAccount | None:
+    """The account the person's benefits are paid into: the latest recorded."""
+    return BankAccount.objects.filter(citizen=citizen).order_by("-created_at", "-id").first()
+
+
 def department_names() -> dict[str, str]:
     """Department codes (as facts record them) to their names in the active language, from the app
     that keeps the departments (hooks.department_names)."""
@@ -402,6 +408,17 @@ def citizen_export(citizen: Citizen) -> dict[str, Any]:
             for entry in access_log_about(citizen)
         ],
     }
+    export["bank_accounts"] = [
+        {
+            "bank_name": account.bank_name,
+            "account_number_masked": account.masked,
+            "holder_name": account.holder_name,
+            "source": account.source,
+            "source_label": account.get_source_display(),
+            "created_at": _iso(account.created_at),
+        }
+        for account in BankAccount.objects.filter(citizen=citizen).order_by("created_at", "id")
+    ]
     for sections in hooks.export_sections.collect(citizen):
         export.update(sections)
     return export

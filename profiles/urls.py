@@ -22,6 +22,7 @@ urlpatterns = [
     path("me/consents/", views.consents_page, name="consents"),
     path("me/personalisation/", views.personalisation_page, name="personalisation"),
     path("me/access-log/", views.access_log_page, name="access_log"),
+    path("me/bank-account/", views.bank_account_page, name="bank_account"),
     path("me/export/", views.export_page, name="export"),
     path("me/export.json", views.export_json, name="export_json"),
     path("me/close/", views.close_page, name="close"),

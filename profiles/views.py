@@ -34,6 +34,7 @@ from profiles.facts import FACTS, TOPICS, Sensitivity
 from profiles.facts.fields import fact_form_initial, form_values
 from profiles.forms import (
     AccessLogSearchForm,
+    BankAccountForm,
     CloseAccountForm,
     FactErrorReportForm,
     FactsForm,
@@ -52,6 +53,7 @@ from profiles.requests import AuthenticatedHttpRequest
 from profiles.selectors import (
     access_log_about,
     access_log_search,
+    bank_account_of,
     citizen_export,
     citizen_of,
     citizen_signed_in,
@@ -66,6 +68,7 @@ from profiles.selectors import (
 )
 from profiles.services.access import access_log_search_audited
 from profiles.services.accounts import citizen_erase, citizen_register, login_name
+from profiles.services.bank_accounts import bank_account_record
 from profiles.services.consent import consent_grant, consent_withdraw, personalisation_set
 from profiles.services.facts import fact_error_report, fact_replaceable, facts_self_declare
 from profiles.services.passwords import (
@@ -461,6 +464,25 @@ def export_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     export = citizen_export(citizen)
     held_not_used = any(fact["current"] and not fact["in_use"] for fact in export["facts"])
     return render(request, "profiles/export.html", {"export": export, "held_not_used": held_not_used})
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def bank_account_page(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The account benefits are paid into, masked, and a form to give a new one (which replaces it)."""
+    citizen = citizen_of(request.user)
+    form = BankAccountForm(request.POST or None, initial={"holder_name": citizen.name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            bank_account_record(citizen=citizen, source=FactSource.SELF_DECLARED, **form.cleaned_data)
+        except PortalError as error:
+            errors_from(form, error)
+        else:
+            messages.success(request, _("Your bank account is saved. Payments not yet sent will go to it."))
+            return redirect("profiles:bank_account")
+    context = {"bank_account": bank_account_of(citizen), "form": form}
+    return render(request, "profiles/bank_account.html", context, status=400 if form.errors else 200)
 
 
 @never_cache

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from profiles import hooks
-from profiles.models import Citizen, FactValue, OneTimeCode, Role, TagSuppression, User
+from profiles.models import BankAccount, Citizen, FactValue, OneTimeCode, Role, TagSuppression, User
 from profiles.resident_id import (
     birth_date_of,
     resident_id_attempted,
@@ -100,6 +100,7 @@ def citizen_erase(*, citizen: Citizen) -> Citizen:
     hooks.on_account_closed(citizen)
     FactValue.objects.filter(citizen=citizen).delete()  # with the error reports about them
     TagSuppression.objects.filter(citizen=citizen).delete()
+    BankAccount.objects.filter(citizen=citizen).delete()
     OneTimeCode.objects.filter(citizen=citizen).delete()
     citizen.households.clear()
     for ward in citizen.wards.all():

@@ -16,12 +16,13 @@ def account_state(context: template.Context) -> dict[str, Any]:
     request = context.get("request")
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"signed_in": False, "citizen": None, "can_audit": False, "can_decide": False}
+        return {"signed_in": False, "citizen": None, "can_audit": False, "can_decide": False, "can_pay": False}
     return {
         "signed_in": True,
         "citizen": citizen_signed_in(user),
         "can_audit": allowed(user, "access_log.search"),
         "can_decide": allowed(user, "casework.decide"),
+        "can_pay": allowed(user, "payments.manage"),
     }
 
 

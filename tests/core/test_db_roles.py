@@ -21,7 +21,7 @@ from tests.conftest import postgres_only
 from tests.factories import StaffFactory
 
 APP_ROLE = os.environ.get("PORTAL_APP_ROLE", "portal_app")
-APPEND_ONLY = ["casework_caseevent", "profiles_accesslogentry", "profiles_consentevent"]
+APPEND_ONLY = ["casework_caseevent", "payments_paymentevent", "profiles_accesslogentry", "profiles_consentevent"]
 
 
 def sql(statement: str, params=None) -> list[tuple]:
