@@ -29,6 +29,7 @@ from recommender.models import (
     Interaction,
     InteractionChannel,
 )
+from services_portal.casework.models import UNDECIDED_STATES, Case
 from services_portal.catalog.life_events import citizen_tags
 from services_portal.catalog.models import ServiceItem
 from services_portal.catalog.rules import catalog_rules, catalog_version, life_event_rules, life_events_compiled
@@ -156,6 +157,9 @@ class People:
     done: sparse.csr_array  # (n, items) bool: applied or completed
     negative: sparse.csr_array  # (n, items) bool: dismissed or "not relevant"
     channel_habit: list[str]  # ONLINE, OFFLINE or NO_ACTIVITY
+    # (n, items) bool: a case not yet decided (applied for, or found by data matching and in review).
+    # Known only of people as they are now; None for people described as they were (evaluation).
+    undecided: sparse.csr_array | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -225,6 +229,20 @@ def interaction_matrices(
         counts,
         habits,
     )
+
+
+def services_undecided(citizen_ids: np.ndarray, index: CatalogIndex) -> sparse.csr_array:
+    """(people, items) bool: the services each person has a case for that is not yet decided
+    (casework's UNDECIDED_STATES), which are not recommended to them while it is open. One query."""
+    shape = (len(citizen_ids), len(index))
+    undecided = of_citizens(Case.objects.filter(state__in=UNDECIDED_STATES), citizen_ids)
+    rows = list(undecided.order_by().values_list("citizen_id", "service_id"))
+    row_of = {int(citizen_id): i for i, citizen_id in enumerate(citizen_ids.tolist())}
+    column_of = index.position_of_id
+    cells = [(row_of[c], column_of[s]) for c, s in rows if s in column_of]
+    i = np.fromiter((cell[0] for cell in cells), dtype=np.int64, count=len(cells))
+    j = np.fromiter((cell[1] for cell in cells), dtype=np.int64, count=len(cells))
+    return _csr_of(i, j, np.ones(len(cells), dtype=bool), shape, bool)
 
 
 def of_citizens(
@@ -352,9 +370,9 @@ def people_load(
     facts: dict[int, dict[str, Any]] | None = None,
     citizens: Sequence[Citizen] | None = None,
 ) -> People:
-    """Describe these people as the models see them, with interactions in [since, until). `facts`
-    (from `facts_for`) and `citizens` (their rows), when the caller has already read them, save
-    reading them again."""
+    """Describe these people as the models see them, with interactions in [since, until). Without
+    `until` they are described as they are now, with the cases they have open. `facts` (from `facts_for`)
+    and `citizens` (their rows), when the caller has already read them, save reading them again."""
     citizens = list(citizens) if citizens is not None else list(Citizen.objects.filter(pk__in=list(citizen_ids)))
     by_id = {c.pk: c for c in citizens}
     ids = np.array([i for i in citizen_ids if i in by_id], dtype=np.int64)
@@ -387,6 +405,7 @@ def people_load(
         done=done,
         negative=negative,
         channel_habit=habits,
+        undecided=services_undecided(ids, index) if until is None else None,
     )
 
 

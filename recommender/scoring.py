@@ -117,8 +117,12 @@ def source_scores(
 
 
 def candidates(people: People) -> np.ndarray:
-    """(people, items) bool: what may be recommended: not ineligible, not done, not dismissed."""
-    return (people.eligibility != NOT_ELIGIBLE) & ~people.done.toarray() & ~people.negative.toarray()
+    """(people, items) bool: what may be recommended: not ineligible, not done, not dismissed, and no
+    case for it still open."""
+    allowed = (people.eligibility != NOT_ELIGIBLE) & ~people.done.toarray() & ~people.negative.toarray()
+    if people.undecided is not None:
+        allowed &= ~people.undecided.toarray()
+    return allowed
 
 
 def _rescaled(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:

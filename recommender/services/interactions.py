@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from profiles.models import Citizen
 from profiles.selectors import personalisation_allowed
 from recommender.models import NEGATIVE_KINDS, Interaction, InteractionChannel, InteractionKind
+from services_portal.casework.models import Case, CaseAction, CaseEvent, CaseOrigin
 from services_portal.catalog.models import ServiceItem
 from services_portal.core.errors import PortalError
 
@@ -184,9 +185,41 @@ def interaction_service_viewed(citizen: Citizen, service: ServiceItem) -> None:
     )
 
 
-def interaction_applied_at_counter(citizen: Citizen, service: ServiceItem) -> None:
-    """The counter's hook (counter.hooks.on_applied_at_counter): the person's "apply" on the counter
-    channel, kept whether or not they allow personalisation (an application is not activity tracking)."""
-    interaction_record(
-        citizen=citizen, service_code=service.code, kind=InteractionKind.APPLY, channel=InteractionChannel.COUNTER
+# The channel a case's application came through. An online application does not say whether a browser or
+# the app sent it: the web is where the applying pages are.
+CHANNEL_OF_ORIGIN: dict[str, str] = {
+    CaseOrigin.ONLINE: InteractionChannel.WEB,
+    CaseOrigin.COUNTER: InteractionChannel.COUNTER,
+}
+KIND_OF_ACTION: dict[str, str] = {
+    CaseAction.SUBMITTED: InteractionKind.APPLY,
+    CaseAction.APPROVED: InteractionKind.COMPLETE,
+}
+
+
+def interaction_case_event(case: Case, event: CaseEvent) -> None:
+    """Casework's hook (casework.hooks.on_case_event): an application submitted is the person's "apply",
+    a caseworker's approval their "complete", on the channel they applied through (counter staff
+    applying for them: the counter). Kept whether or not they allow personalisation: an application is
+    not activity tracking (training still leaves out people without that consent). A case opened by
+    data matching is nothing the person did, and records nothing; an approval given again after an
+    objection is not a second completion."""
+    kind, channel = KIND_OF_ACTION.get(event.action), CHANNEL_OF_ORIGIN.get(case.origin)
+    if kind is None or channel is None:
+        return
+    if (
+        kind == InteractionKind.COMPLETE
+        and Interaction.objects.filter(
+            citizen_id=case.citizen_id, service_id=case.service_id, kind=kind, occurred_at__gte=case.opened_at
+        ).exists()
+    ):
+        return
+    # Written as it is, not through interaction_record's checks: a service unpublished since the person
+    # applied must not stop a caseworker's decision.
+    Interaction.objects.create(
+        citizen_id=case.citizen_id,
+        service_id=case.service_id,
+        kind=kind,
+        channel=channel,
+        occurred_at=event.created_at,
     )

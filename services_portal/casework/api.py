@@ -7,9 +7,12 @@ A citizen's own cases are found from the signed-in user (`citizen_of`), never fr
 
 from __future__ import annotations
 
+import datetime
+from functools import cached_property
 from typing import Any
 
-from django.urls import path
+from django.urls import NoReverseMatch, path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
@@ -22,24 +25,40 @@ from profiles.models import AccessChannel
 from profiles.permissions import Allowed
 from profiles.requests import AuthenticatedRequest
 from profiles.selectors import citizen_of, department_names
+from services_portal.casework.api_applications import urlpatterns as applications_urlpatterns
 from services_portal.casework.models import (
     ApprovalReason,
     Case,
     CaseEvent,
+    CaseOrigin,
     CaseState,
+    MaterialFile,
+    RefusalReason,
     RejectionReason,
 )
 from services_portal.casework.selectors import (
     QueueSort,
+    QueueView,
+    case_files,
     case_get_for,
+    case_overdue,
     case_queue_for,
     cases_of,
     citizen_case_get,
     event_text,
+    queue_counts_for,
 )
-from services_portal.casework.services import case_approve, case_object, case_reject
-from services_portal.core.api import ErrorSerializer
-from services_portal.core.i18n import active_suffix
+from services_portal.casework.services import (
+    case_accept,
+    case_approve,
+    case_deliver,
+    case_object,
+    case_refuse,
+    case_reject,
+    case_return,
+)
+from services_portal.core.api import ErrorSerializer, StrictBooleanField
+from services_portal.core.i18n import active_suffix, pick
 from services_portal.reference import regions
 
 ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer}
@@ -79,6 +98,9 @@ class CaseEvidenceOutput(serializers.Serializer):
 class CaseCriterionOutput(serializers.Serializer):
     key = serializers.CharField()
     label = serializers.SerializerMethodField()  # type: ignore[assignment]  # a declared field, not Field.label
+    status = serializers.ChoiceField(
+        choices=["met", "not_met", "unknown"], default="met", help_text="What the rules said"
+    )
 
     def get_label(self, item: dict) -> str:
         return item.get(f"label_{active_suffix()}") or item.get("label_zh", "")
@@ -96,7 +118,7 @@ class CaseEventOutput(serializers.Serializer):
         return event_text(event)
 
     def get_reason_label(self, event: CaseEvent) -> str:
-        for reasons in (ApprovalReason, RejectionReason):
+        for reasons in (ApprovalReason, RejectionReason, RefusalReason):
             if event.reason_code in reasons.values:
                 return str(reasons(event.reason_code).label)
         return ""
@@ -117,13 +139,26 @@ class CaseSummaryOutput(serializers.Serializer):
     amount_cny = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
     state = serializers.CharField()
     state_label = serializers.CharField(source="get_state_display")
+    origin = serializers.ChoiceField(choices=CaseOrigin.choices)
+    origin_label = serializers.CharField(source="get_origin_display")
+    eligibility = serializers.CharField(help_text="What the rules said: eligible, maybe, not_eligible, open")
     version = serializers.IntegerField()
     first_approver = serializers.CharField(source="first_approver.username", allow_null=True, default=None)
     opened_at = serializers.DateTimeField()
+    accepted_at = serializers.DateTimeField(allow_null=True)
+    due_on = serializers.DateField(allow_null=True, help_text="The promised time limit (承诺时限)")
+    overdue = serializers.SerializerMethodField()
+    returned_materials = serializers.ListField(child=serializers.CharField(), help_text="Material codes (补正)")
+    returned_note = serializers.CharField()
+    resubmit_by = serializers.DateField(allow_null=True)
     decided_at = serializers.DateTimeField(allow_null=True)
+    delivered_at = serializers.DateTimeField(allow_null=True)
 
     def get_region_name(self, case: Case) -> str:
         return regions.display_name(case.region_code) if case.region_code else ""
+
+    def get_overdue(self, case: Case) -> bool:
+        return case_overdue(case, self.context.get("today"))
 
 
 class CasePersonOutput(serializers.Serializer):
@@ -133,11 +168,68 @@ class CasePersonOutput(serializers.Serializer):
     region_code = serializers.CharField()
 
 
+class ApplicationFactOutput(serializers.Serializer):
+    """A fact the applicant confirmed or gave in their application, with its source."""
+
+    fact = serializers.CharField()
+    label = serializers.SerializerMethodField()  # type: ignore[assignment]  # a declared field, not Field.label
+    value = serializers.JSONField(allow_null=True, default=None)
+    value_display = serializers.SerializerMethodField()
+    source = serializers.CharField(default="")  # type: ignore[assignment]  # a declared field, not Field.source
+    department = serializers.CharField(default="")
+
+    def get_label(self, item: dict) -> str:
+        return field_label(item["fact"])
+
+    def get_value_display(self, item: dict) -> str:
+        return fact_value_display(item["fact"], item.get("value"))
+
+
+class MaterialFileOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    material = serializers.CharField(help_text="The catalog material's code")
+    material_name = serializers.SerializerMethodField()
+    name = serializers.CharField()
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+    pages = serializers.IntegerField()
+    uploaded_at = serializers.DateTimeField()
+    url = serializers.SerializerMethodField(help_text="Staff download (each read logged)")
+
+    def get_material_name(self, file: MaterialFile) -> str:
+        return self.context.get("material_names", {}).get(file.material, file.material)
+
+    def get_url(self, file: MaterialFile) -> str | None:
+        try:
+            return reverse("casework:material_file", args=[file.pk])
+        except NoReverseMatch:  # file serving not mounted
+            return None
+
+
 class CaseDetailOutput(CaseSummaryOutput):
     person = CasePersonOutput(source="citizen")
     evidence = CaseEvidenceOutput(many=True)
     criteria = CaseCriterionOutput(many=True)
+    application_id = serializers.IntegerField(allow_null=True)
+    facts = serializers.SerializerMethodField()
+    materials = serializers.SerializerMethodField()
+    materials_required = serializers.SerializerMethodField()
     history = StaffCaseEventOutput(many=True, source="events.all")
+
+    @extend_schema_field(ApplicationFactOutput(many=True))
+    def get_facts(self, case: Case) -> list[dict]:
+        facts = case.application.facts if case.application is not None else []
+        return list(ApplicationFactOutput(facts, many=True).data)
+
+    @extend_schema_field(MaterialFileOutput(many=True))
+    def get_materials(self, case: Case) -> list[dict]:
+        names = {material["code"]: pick(material) for material in case.service.materials}
+        return list(MaterialFileOutput(case_files(case), many=True, context={"material_names": names}).data)
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_materials_required(self, case: Case) -> list[str]:
+        """The codes of the materials the applicant must upload (not the shared e-licences)."""
+        return [m["code"] for m in case.service.materials if m.get("required", True) and not m.get("shared", False)]
 
 
 class MyCaseOutput(serializers.Serializer):
@@ -177,13 +269,20 @@ class CaseQueueInput(serializers.Serializer):
     service = serializers.SlugField(required=False, allow_blank=True, default="")
     region = RegionCodeField(required=False, allow_blank=True, default="", help_text="A region code")
     state = serializers.ChoiceField(
-        choices=CaseState.choices, required=False, allow_blank=True, default="", help_text="Default: undecided"
+        choices=[*CaseState.values, QueueView.DECIDED],
+        required=False,
+        allow_blank=True,
+        default=QueueView.WAITING,
+        help_text="Default: waiting for a caseworker (submitted, in review, awaiting a second approval); "
+        "`decided`: refused, approved, rejected or delivered",
     )
+    origin = serializers.ChoiceField(choices=CaseOrigin.values, required=False, allow_blank=True, default="")
+    overdue = StrictBooleanField(required=False, default=False, help_text="Only cases past their time limit")
     sort = serializers.ChoiceField(
-        choices=[QueueSort.AGE, QueueSort.AMOUNT, QueueSort.REGION],
+        choices=[QueueSort.AGE, QueueSort.DUE, QueueSort.AMOUNT, QueueSort.REGION],
         required=False,
         default=QueueSort.AGE,
-        help_text="Oldest first, largest amount first, or by region code",
+        help_text="Oldest first, due soonest first, largest amount first, or by region code",
     )
 
     def validate_region(self, value: str) -> str:
@@ -198,7 +297,8 @@ class CaseworkApi(APIView):
 
 
 class CaseQueueApi(CaseworkApi, ListAPIView):
-    """The cases waiting for a decision within my region scope; filter by service, region or state."""
+    """The cases waiting for a caseworker within my region scope and department; filter by state,
+    origin, service, region or overdue only."""
 
     serializer_class = CaseSummaryOutput
 
@@ -212,7 +312,29 @@ class CaseQueueApi(CaseworkApi, ListAPIView):
         # a plain dict: from a QueryDict DRF would take `?sort=` as "not given" where the schema says invalid
         params = CaseQueueInput(data=self.request.query_params.dict())
         params.is_valid(raise_exception=True)
-        return case_queue_for(self.request.user, **params.validated_data)
+        return case_queue_for(self.request.user, today=self._today, **params.validated_data)
+
+    @cached_property
+    def _today(self) -> datetime.date:
+        return timezone.localdate()
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "today": self._today}
+
+
+class QueueCountsOutput(serializers.Serializer):
+    waiting = serializers.IntegerField(help_text="Waiting for a caseworker")
+    overdue = serializers.IntegerField(help_text="Of those, past their time limit")
+    returned = serializers.IntegerField(help_text="Returned, waiting for the applicant (补正)")
+    submitted = serializers.IntegerField(help_text="Submitted, waiting to be accepted (受理)")
+
+
+class CaseQueueCountsApi(CaseworkApi):
+    """What waits within my region scope and department, counted."""
+
+    @extend_schema(tags=["casework"], responses={200: QueueCountsOutput, **ERRORS})
+    def get(self, request):
+        return Response(QueueCountsOutput(queue_counts_for(request.user)).data)
 
 
 class CaseDetailApi(CaseworkApi):
@@ -236,6 +358,77 @@ DECISION_SCHEMA: dict[str, Any] = {
     "request": CaseDecisionInput,
     "responses": {200: CaseSummaryOutput, 409: ErrorSerializer, **ERRORS},
 }
+
+
+class CaseStepInput(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1, help_text="The case version you acted on")
+
+
+class CaseDeliverInput(CaseStepInput):
+    text = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class CaseReturnInput(CaseStepInput):
+    materials = serializers.ListField(
+        child=serializers.RegexField(r"^[a-z0-9_-]+$", max_length=80),
+        required=False,
+        default=list,
+        help_text="Codes of the service's materials that are missing",
+    )
+    text = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    resubmit_by = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="After today; default today + CASE_RESUBMIT_DAYS"
+    )
+
+
+def _step_schema(request: type[serializers.Serializer]) -> dict[str, Any]:
+    return {**DECISION_SCHEMA, "request": request}
+
+
+class CaseAcceptApi(CaseworkApi):
+    """Accept a submitted application (受理): its promised time limit starts today."""
+
+    @extend_schema(**_step_schema(CaseStepInput))
+    def post(self, request, case_id: int):
+        payload = CaseStepInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        case = case_accept(case_id=case_id, actor=request.user, **payload.validated_data)
+        return Response(CaseSummaryOutput(case).data)
+
+
+class CaseRefuseApi(CaseworkApi):
+    """Refuse a submitted application at intake (不予受理) with a listed reason (`other` needs the text):
+    `not_this_department`, `not_applicable`, `form_unusable`, `other`."""
+
+    @extend_schema(**DECISION_SCHEMA)
+    def post(self, request, case_id: int):
+        payload = CaseDecisionInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        case = case_refuse(case_id=case_id, actor=request.user, **payload.validated_data)
+        return Response(CaseSummaryOutput(case).data)
+
+
+class CaseReturnApi(CaseworkApi):
+    """Return an application for more (补正): the missing materials' codes and/or a text, and the day
+    by which to resubmit."""
+
+    @extend_schema(**_step_schema(CaseReturnInput))
+    def post(self, request, case_id: int):
+        payload = CaseReturnInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        case = case_return(case_id=case_id, actor=request.user, **payload.validated_data)
+        return Response(CaseSummaryOutput(case).data)
+
+
+class CaseDeliverApi(CaseworkApi):
+    """Record an approved case as delivered (issued). A benefit that pays money is delivered by payments."""
+
+    @extend_schema(**_step_schema(CaseDeliverInput))
+    def post(self, request, case_id: int):
+        payload = CaseDeliverInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        case = case_deliver(case_id=case_id, actor=request.user, **payload.validated_data)
+        return Response(CaseSummaryOutput(case).data)
 
 
 class CaseApproveApi(CaseworkApi):
@@ -310,8 +503,14 @@ class ObjectionApi(APIView):
 
 
 urlpatterns = [
+    *applications_urlpatterns,
     path("casework/cases/", CaseQueueApi.as_view(), name="api-case-queue"),
     path("casework/cases/<int:case_id>/", CaseDetailApi.as_view(), name="api-case-detail"),
+    path("casework/cases/counts/", CaseQueueCountsApi.as_view(), name="api-case-queue-counts"),
+    path("casework/cases/<int:case_id>/accept/", CaseAcceptApi.as_view(), name="api-case-accept"),
+    path("casework/cases/<int:case_id>/refuse/", CaseRefuseApi.as_view(), name="api-case-refuse"),
+    path("casework/cases/<int:case_id>/return/", CaseReturnApi.as_view(), name="api-case-return"),
+    path("casework/cases/<int:case_id>/deliver/", CaseDeliverApi.as_view(), name="api-case-deliver"),
     path("casework/cases/<int:case_id>/approve/", CaseApproveApi.as_view(), name="api-case-approve"),
     path("casework/cases/<int:case_id>/reject/", CaseRejectApi.as_view(), name="api-case-reject"),
     path("me/cases/", MyCaseListApi.as_view(), name="api-me-cases"),

@@ -2,6 +2,7 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 from profiles import hooks
+from services_portal.counter import hooks as counter_hooks
 
 
 class CaseworkConfig(AppConfig):
@@ -11,6 +12,8 @@ class CaseworkConfig(AppConfig):
 
     def ready(self) -> None:
         # why inside: the services import the models, which load only after the app configs
+        from services_portal.casework import counter_desk
+        from services_portal.casework.materials import materials_account_closed
         from services_portal.casework.services import (
             cases_account_closed,
             cases_consent_withdrawn,
@@ -19,4 +22,10 @@ class CaseworkConfig(AppConfig):
 
         hooks.on_consent_withdrawn.register(cases_consent_withdrawn)
         hooks.on_account_closed.register(cases_account_closed)
+        hooks.on_account_closed.register(materials_account_closed)
         hooks.on_people_reassess.register(cases_people_reassess)
+        # applying for the person at the counter desk
+        counter_hooks.application_form_at_counter.register(counter_desk.desk_application_form)
+        counter_hooks.application_at_counter.register(counter_desk.desk_application_submit)
+        counter_hooks.application_receipt_at_counter.register(counter_desk.desk_application_receipt)
+        counter_hooks.open_cases_at_counter.register(counter_desk.desk_open_cases)

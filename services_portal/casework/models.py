@@ -12,6 +12,7 @@ A proactive case starts in review: data matching is its intake.
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from profiles.models import Citizen, User
 from services_portal.casework.storage import material_path, private_storage
@@ -32,7 +33,7 @@ class CaseState(models.TextChoices):
     AWAITING_SECOND = "awaiting_second", _("Waiting for a second approval")
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")
-    DELIVERED = "delivered", _("Delivered")
+    DELIVERED = "delivered", pgettext_lazy("case state", "Delivered")
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
@@ -139,7 +140,31 @@ class Case(models.Model):
                 name="one_case_per_period",
             ),
         ]
-        indexes = [models.Index(fields=["state", "region_code", "opened_at"], name="case_queue")]
+        indexes = [
+            models.Index(fields=["state", "region_code", "opened_at"], name="case_queue"),
+            # the queue and its counts, scoped by region prefix (LIKE '4501%': pattern operators on PostgreSQL)
+            # and, for a caseworker of a department, by its services (casework.selectors)
+            models.Index(
+                fields=["state", "region_code"], opclasses=["varchar_ops", "varchar_pattern_ops"], name="case_scope"
+            ),
+            models.Index(
+                fields=["service", "state", "region_code"],
+                opclasses=["int8_ops", "varchar_ops", "varchar_pattern_ops"],
+                name="case_department_scope",
+            ),
+            # the queue's default view, oldest first, read in order without sorting what waits no more
+            models.Index(
+                fields=["opened_at", "id"],
+                condition=models.Q(state__in=["submitted", "in_review", "awaiting_second"]),
+                name="case_waiting_by_age",
+            ),
+            # "overdue only", due soonest first: the cases whose time limit runs (casework.selectors.OVERDUE_STATES)
+            models.Index(
+                fields=["due_on", "opened_at", "id"],
+                condition=models.Q(state__in=["in_review", "awaiting_second"]),
+                name="case_running_by_due_date",
+            ),
+        ]
         ordering = ["opened_at", "id"]
 
     def __str__(self) -> str:
@@ -159,7 +184,7 @@ class CaseAction(models.TextChoices):
     REFUSED = "refused", _("Not accepted")
     RETURNED = "returned", _("Returned for more information")
     RESUBMITTED = "resubmitted", _("More information sent")
-    DELIVERED = "delivered", _("Delivered")
+    DELIVERED = "delivered", pgettext_lazy("case state", "Delivered")
     FIRST_APPROVAL = "first_approval", _("Approved, waiting for a second approver")
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")
@@ -188,9 +213,9 @@ class CaseEvent(models.Model):
 
 
 class CaseObjection(models.Model):
-    """What the person wrote when objecting (CaseAction.OBJECTED). Kept apart from the append-only
-    history, whose row says that and when they objected, so that closing the account can erase the
-    person's own words."""
+    """What the person wrote on a history row of theirs: objecting (CaseAction.OBJECTED) or sending what
+    was missing (CaseAction.RESUBMITTED). Kept apart from the append-only history, whose row says that
+    and when, so that closing the account can erase the person's own words."""
 
     event = models.OneToOneField(CaseEvent, on_delete=models.PROTECT, related_name="objection")
     text = models.TextField(max_length=2000)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
 from django import forms
@@ -10,9 +10,11 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from profiles.forms import mobile_number
+from profiles.models import FactSource
 from profiles.purposes import Purpose
 from profiles.resident_id import ResidentIdInvalid, resident_id_clean
-from services_portal.catalog.models import ServiceItem
+from services_portal.catalog.models import Bundle, ServiceItem
+from services_portal.counter.hooks import HeldFact, Material
 from services_portal.counter.models import OutreachOutcome
 from services_portal.counter.selectors import DESK_PURPOSES, OutreachShow, phone_clean
 from services_portal.counter.services import OUTCOMES_RECORDED
@@ -83,8 +85,123 @@ class ConsentForm(forms.Form):
     action = forms.ChoiceField(choices=[("grant", "grant"), ("withdraw", "withdraw")])
 
 
-class ApplyForm(forms.Form):
-    service = forms.CharField(max_length=80)
+class ApplyChoiceForm(forms.Form):
+    """What the person is at the desk to apply for: one service, or a bundle (一件事) of several."""
+
+    service = forms.ChoiceField(label=_("One service"), required=False)
+    bundle = forms.ChoiceField(
+        label=_("Or several services at once, for one life event"),
+        required=False,
+        help_text=_("Asked once, sent as one case to each department concerned."),
+    )
+
+    def __init__(self, data: Any, *, services: Iterable[ServiceItem], bundles: Iterable[Bundle]) -> None:
+        super().__init__(data, auto_id="choice-%s")
+        cast(forms.ChoiceField, self.fields["service"]).choices = [
+            ("", _("Choose a service")),
+            *((s.code, s.name) for s in services),
+        ]
+        cast(forms.ChoiceField, self.fields["bundle"]).choices = [
+            ("", _("Choose a bundle")),
+            *((b.code, b.name) for b in bundles),
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        if cleaned.get("service") and cleaned.get("bundle"):
+            self.add_error("bundle", _("Choose one service or one bundle, not both."))
+        elif not cleaned.get("service") and not cleaned.get("bundle") and not self.errors:
+            self.add_error("service", _("Choose what the person applies for."))
+        return cleaned
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MaterialField(forms.FileField):
+    """The scans of one material: any number of files (pages), checked by casework when submitted."""
+
+    widget = MultipleFileInput
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        uploads = data if isinstance(data, list | tuple) else [data] if data else []
+        cleaned = []
+        for upload in uploads:
+            cleaned.append(super().clean(upload, initial))
+        return cleaned
+
+
+def material_field_name(code: str) -> str:
+    """A material's file input: named as casework names the field of its errors."""
+    return f"material.{code}"
+
+
+def _held_label(fact: HeldFact, departments: Mapping[str, str]) -> str:
+    """A held fact as staff read it out, with where the portal has it from."""
+    if fact.source == FactSource.DEPARTMENT_FEED:
+        source = departments.get(fact.department) or _("a government department")
+    elif fact.source == FactSource.COUNTER_STAFF:
+        source = _("recorded at a counter")
+    else:
+        source = _("the person said so")
+    return _("%(fact)s: %(value)s (source: %(source)s)") % {
+        "fact": fact.definition.label,
+        "value": fact.display,
+        "source": source,
+    }
+
+
+class CounterApplyForm(forms.Form):
+    """The application made for the person at the desk: the facts held, read out and confirmed; the
+    materials scanned; the declaration the person confirmed and signed. The facts asked are a FactsForm
+    beside it; casework judges the answers, files and declaration."""
+
+    idempotency_key = forms.CharField(max_length=80, widget=forms.HiddenInput)
+    confirmed = forms.MultipleChoiceField(
+        label=_("What the portal holds about the person"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Read each one out. Untick what the person says is no longer true."),
+    )
+    declared = forms.BooleanField(
+        label=_("The person confirmed and signed the declaration."),
+        required=False,
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        held: Iterable[HeldFact],
+        uploads: Iterable[Material],
+        departments: Mapping[str, str],
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("auto_id", "apply-%s")
+        super().__init__(*args, **kwargs)
+        held = list(held)
+        self.held_keys = [fact.definition.key for fact in held]
+        confirmed = cast(forms.MultipleChoiceField, self.fields["confirmed"])
+        confirmed.choices = [(fact.definition.key, _held_label(fact, departments)) for fact in held]
+        confirmed.initial = self.held_keys
+        self.uploads = list(uploads)
+        for material in self.uploads:
+            self.fields[material_field_name(material.code)] = MaterialField(
+                label=material.name,
+                required=False,
+                help_text=_("Required: scan every page.") if material.required else _("Optional."),
+                widget=MultipleFileInput(attrs={"accept": "application/pdf,image/jpeg,image/png"}),
+            )
+
+    @property
+    def material_fields(self) -> list[forms.BoundField]:
+        return [self[material_field_name(material.code)] for material in self.uploads]
+
+    def files_by_material(self) -> dict[str, list[Any]]:
+        return {
+            material.code: self.cleaned_data.get(material_field_name(material.code)) or [] for material in self.uploads
+        }
 
 
 class ServiceCheckForm(forms.Form):

@@ -13,12 +13,14 @@ class OutreachReason:
     NO_CHANNEL_CONSENT = "no_channel_consent"
     CHOSE_COUNTER = "chose_counter"
     EARLIER_CHANNELS_FAILED = "earlier_channels_failed"
+    PAYMENT_FAILED = "payment_failed"
 
     LABELS = {
         NOT_ONLINE: _("Has not used the portal online lately"),
         NO_CHANNEL_CONSENT: _("Has not agreed to be told online or by text message"),
         CHOSE_COUNTER: _("Asked to be contacted by the counter"),
         EARLIER_CHANNELS_FAILED: _("Could not be reached online or by text message"),
+        PAYMENT_FAILED: _("A benefit payment failed: help them check their bank account"),
     }
 
 

@@ -23,11 +23,11 @@ from profiles.models import AccessChannel, AccessPurpose, Citizen, Role, User
 from profiles.permissions import PURPOSES, allowed, scope_prefix
 from profiles.resident_id import resident_id_clean, resident_id_hash
 from profiles.services.access import IDENTITY_FIELDS, CitizenRecord, citizen_read_for, citizens_in_scope
-from services_portal.catalog.models import ServiceItem
+from services_portal.catalog.models import Bundle, ServiceItem
 from services_portal.catalog.rules import service_rules_build
 from services_portal.core.errors import PortalError
 from services_portal.counter import hooks
-from services_portal.counter.hooks import Suggestion, Suggestions
+from services_portal.counter.hooks import ApplicationForm, OpenCase, Receipt, Suggestion, Suggestions
 from services_portal.counter.models import OutreachOutcome, OutreachTask
 from services_portal.eligibility.engine import ServiceEligibility, eligibility_evaluate
 from services_portal.eligibility.facts import citizen_facts
@@ -172,6 +172,54 @@ def services_chosen(codes: Sequence[str]) -> list[ServiceItem]:
     """Published services by code, in the order given, unknown codes left out."""
     found = {service.code: service for service in desk_services().filter(code__in=codes)}
     return [found[code] for code in dict.fromkeys(codes) if code in found]
+
+
+def desk_bundles() -> QuerySet[Bundle]:
+    """The bundles (一件事) staff can apply for at once: those with a published service."""
+    return Bundle.objects.filter(services__is_published=True).distinct().order_by("code")
+
+
+@dataclass(frozen=True)
+class ApplyingFor:
+    """What the person is at the desk to apply for: one service, or a bundle's published services."""
+
+    services: list[ServiceItem]
+    bundle: Bundle | None = None
+
+
+def applying_for(*, service_code: str = "", bundle_code: str = "") -> ApplyingFor | None:
+    """The published service, or the bundle with its published services in the bundle's order; None
+    for an unknown code (or a bundle with nothing published)."""
+    if bundle_code:
+        bundle = desk_bundles().filter(code=bundle_code).first()
+        if bundle is None:
+            return None
+        services = list(desk_services().filter(bundle_items__bundle=bundle).order_by("bundle_items__position", "code"))
+        return ApplyingFor(services, bundle)
+    found = services_chosen([service_code]) if service_code else []
+    return ApplyingFor(found) if found else None
+
+
+def counter_application_form(citizen: Citizen, applying: ApplyingFor) -> ApplicationForm:
+    """The application form for the person (counter.hooks.application_form_at_counter): the facts held
+    to read out, those to ask, the materials to scan. The caller has logged the read of the facts."""
+    (form,) = hooks.application_form_at_counter.collect(citizen, applying.services, applying.bundle)
+    return form
+
+
+def counter_receipt_get(citizen: Citizen, application_id: int) -> Receipt:
+    """The receipt of the person's application made at a counter (counter.hooks.
+    application_receipt_at_counter); 404 when they made none of that number."""
+    (receipt,) = hooks.application_receipt_at_counter.collect(citizen, application_id)
+    if receipt is None:
+        raise Http404
+    return receipt
+
+
+def counter_open_cases(citizen: Citizen) -> list[OpenCase]:
+    """The person's cases not yet decided (counter.hooks.open_cases_at_counter), oldest first; their
+    services are not among the suggestions while they are open. The caller has logged the read."""
+    return [case for answer in hooks.open_cases_at_counter.collect(citizen) for case in answer]
 
 
 # -- the outreach list ---------------------------------------------------------------------------

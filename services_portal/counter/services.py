@@ -1,19 +1,18 @@
 """Acting for a person at the counter desk, and working the outreach list.
 
 Facts the person tells the staff are recorded with the source "counter staff" and the staff member;
-consents given in person are witnessed; an application made at the desk is recorded as the person's
-"apply" interaction on the counter channel. The portal has no application workflow beyond that
-record: the department takes the application from there. For a service granted without application
-(免申即享) the record is all there is: caseworkers find those people by data matching.
+consents given in person are witnessed; an application made at the desk is the same application as
+online (one case per service, each routed to its department), with the materials scanned at the desk.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,11 +25,11 @@ from profiles.purposes import Purpose
 from profiles.selectors import fact_values_current
 from profiles.services.consent import consent_grant, consent_withdraw
 from profiles.services.facts import fact_record
-from services_portal.catalog.models import ServiceItem
 from services_portal.core.errors import PortalError
 from services_portal.counter import hooks
+from services_portal.counter.hooks import Receipt
 from services_portal.counter.models import OutreachOutcome, OutreachTask
-from services_portal.counter.selectors import PersonNotFound, services_chosen
+from services_portal.counter.selectors import ApplyingFor, PersonNotFound
 
 # What a contact attempt can come to; "not yet contacted" is where a task starts, not an outcome.
 OUTCOMES_RECORDED = (
@@ -88,21 +87,37 @@ def counter_consent_record(*, citizen: Citizen, staff: User, purpose: Purpose | 
 
 
 @transaction.atomic
-def counter_application_record(*, citizen: Citizen, staff: User, service_code: str) -> ServiceItem:
-    """The person applies for a published service at the desk, the staff acting for them: recorded as
-    their "apply" interaction on the counter channel (counter.hooks.on_applied_at_counter: the
-    recommender keeps it whether or not the person allows personalisation, as an application is not
-    activity tracking; its training still leaves out people without that consent). Returns the service."""
+def counter_application_submit(
+    *,
+    citizen: Citizen,
+    staff: User,
+    applying: ApplyingFor,
+    confirmed: Sequence[str],
+    given: Mapping[str, Any],
+    files: Mapping[str, Sequence[UploadedFile]],
+    declared: bool,
+    idempotency_key: str = "",
+) -> Receipt:
+    """The person applies at the desk, the staff member acting for them after checking their ID card:
+    the same application as online (counter.hooks.application_at_counter: casework submits it with the
+    origin "counter" and the staff member, the materials scanned at the desk as uploaded by them). The
+    recommender records the person's "apply" on the counter channel from the case's history. Refusals
+    come as a PortalError with the fields to correct, and nothing is stored. Returns the receipt."""
     _check_assisting(staff, citizen)
-    found = services_chosen([service_code])
-    if not found:
-        raise PortalError(
-            "unknown_service",
-            _("%(code)s is not a service in the catalog.") % {"code": service_code},
-            fields={"service": [_("Unknown service.")]},
+    (receipt,) = hooks.application_at_counter.collect(
+        hooks.CounterApplication(
+            citizen=citizen,
+            staff=staff,
+            services=applying.services,
+            bundle=applying.bundle,
+            confirmed=confirmed,
+            given=given,
+            files=files,
+            declared=declared,
+            idempotency_key=idempotency_key,
         )
-    hooks.on_applied_at_counter(citizen, found[0])
-    return found[0]
+    )
+    return receipt
 
 
 @transaction.atomic

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", views.lookup_page, name="lookup"),
     path("visit/<str:handle>/", views.person_page, name="person"),
     path("visit/<str:handle>/apply/", views.apply_page, name="apply"),
+    path("visit/<str:handle>/applications/<int:application_id>/", views.receipt_page, name="receipt"),
     path("visit/<str:handle>/facts/", views.facts_page, name="facts"),
     path("visit/<str:handle>/consents/", views.consents_page, name="consents"),
     path("visit/<str:handle>/checklist/", views.checklist_page, name="checklist"),

@@ -10,6 +10,7 @@ member's session (visits.py). Every page that shows the person logs the read wit
 from __future__ import annotations
 
 import datetime
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -43,22 +44,30 @@ from services_portal.catalog.models import ServiceItem
 from services_portal.core.errors import PortalError
 from services_portal.counter.checklist import checklist_build, checklist_language
 from services_portal.counter.forms import (
-    ApplyForm,
+    ApplyChoiceForm,
     ChecklistForm,
     ConsentForm,
+    CounterApplyForm,
     LookupForm,
     OutreachFilterForm,
     OutreachOutcomeForm,
     ServiceCheckForm,
     WalkInForm,
 )
+from services_portal.counter.hooks import ApplicationForm
 from services_portal.counter.models import OutreachOutcome, OutreachReason, OutreachTask
 from services_portal.counter.pdf import checklist_pdf
 from services_portal.counter.selectors import (
+    ApplyingFor,
     PersonNotFound,
+    applying_for,
+    counter_application_form,
+    counter_open_cases,
     counter_person_find,
     counter_person_get,
     counter_person_read,
+    counter_receipt_get,
+    desk_bundles,
     desk_recommendations,
     desk_services,
     outreach_list_read,
@@ -69,7 +78,7 @@ from services_portal.counter.selectors import (
     services_chosen,
 )
 from services_portal.counter.services import (
-    counter_application_record,
+    counter_application_submit,
     counter_consent_record,
     counter_facts_record,
     outreach_outcome_record,
@@ -235,7 +244,7 @@ def end_visit(request: AuthenticatedHttpRequest, visit: Visit) -> HttpResponse:
 @with_visit
 @require_GET
 def person_page(request: AuthenticatedHttpRequest, visit: Visit) -> HttpResponse:
-    record = _person_read(request, visit, also=("consents",))
+    record = _person_read(request, visit, also=("consents", "cases"))
     citizen = record.citizen
     check_form = ServiceCheckForm(request.GET or None, services=desk_services())
     check = None
@@ -245,6 +254,7 @@ def person_page(request: AuthenticatedHttpRequest, visit: Visit) -> HttpResponse
     context = {
         **_visit_context(visit, citizen, "services"),
         "for_you": desk_recommendations(citizen, limit=request.display.page_size(RECOMMENDED)),
+        "open_cases": counter_open_cases(citizen),
         "check_form": check_form,
         "check": check,
         "topics": rows_by_topic(record.facts.values(), department_names()),
@@ -255,42 +265,169 @@ def person_page(request: AuthenticatedHttpRequest, visit: Visit) -> HttpResponse
     return render(request, "counter/person.html", context, status=400 if check_form.errors else 200)
 
 
-def _applied_message(service: ServiceItem, citizen: Citizen) -> str:
-    if service.proactive:
-        message = _(
-            "Recorded: the person asked for %(service)s at the counter. It is granted without application "
-            "(免申即享), so nothing more is sent: caseworkers find the people who qualify by data matching."
-        ) % {"service": service.name}
-        if not consent_given(citizen.consent_holder, Purpose.PROACTIVE_BENEFITS):
-            message += " " + _(
-                "That needs the person's consent to be assessed without an application: record it on the "
-                "consents page if they agree."
-            )
-        return message
-    return _(
-        "Recorded: the person applied for %(service)s at the counter. The portal keeps this record only: "
-        "hand the person's materials to the %(department)s window, which decides."
-    ) % {"service": service.name, "department": service.department.name}
+def _apply_choice_page(
+    request: AuthenticatedHttpRequest, visit: Visit, citizen: Citizen, choice: ApplyChoiceForm, status: int = 200
+) -> HttpResponse:
+    context = {**_visit_context(visit, citizen, "apply"), "choice": choice}
+    return render(request, "counter/apply_choose.html", context, status=status)
+
+
+def _proactive_note(services: list[ServiceItem], citizen: Citizen) -> str:
+    """For a benefit granted without application (免申即享): what the staff should know first."""
+    proactive = [service.name for service in services if service.proactive]
+    if not proactive:
+        return ""
+    note = _(
+        "%(services)s is granted without application: caseworkers find the people who qualify by data matching. "
+        "Apply only if the person wants to."
+    ) % {"services": _(", ").join(proactive)}
+    if not consent_given(citizen.consent_holder, Purpose.PROACTIVE_BENEFITS):
+        note += " " + _(
+            "Being found without an application needs the person's consent: record it on the consents page if "
+            "they agree."
+        )
+    return note
 
 
 @never_cache
 @permission_required("citizen.assist")
 @with_visit
-@require_POST
+@require_http_methods(["GET", "POST"])
 def apply_page(request: AuthenticatedHttpRequest, visit: Visit) -> HttpResponse:
-    citizen = counter_person_get(request.user, visit.citizen_id)
-    form = ApplyForm(request.POST)
-    if not form.is_valid():
+    """Apply for the person: choose a service or a bundle, read out what the portal holds, ask what it
+    lacks, scan the materials, witness the declaration; then the receipt."""
+    posted = request.method == "POST"
+    choice = ApplyChoiceForm(
+        request.POST if posted else request.GET or None, services=desk_services(), bundles=desk_bundles()
+    )
+    if not choice.is_bound or not choice.is_valid():
+        citizen = _person_read(request, visit, facts=False).citizen
+        return _apply_choice_page(request, visit, citizen, choice, status=400 if choice.errors else 200)
+    applying = applying_for(service_code=choice.cleaned_data["service"], bundle_code=choice.cleaned_data["bundle"])
+    if applying is None:
         return HttpResponseBadRequest()
-    try:
-        service = counter_application_record(
-            citizen=citizen, staff=request.user, service_code=form.cleaned_data["service"]
+    if not posted:
+        return _application_page(request, visit, choice, applying)
+    citizen = counter_person_get(request.user, visit.citizen_id)
+    shown = counter_application_form(citizen, applying)
+    answers = _Answers.of(shown, request.POST, request.FILES)
+    form = answers.form
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            receipt = counter_application_submit(
+                citizen=citizen,
+                staff=request.user,
+                applying=applying,
+                confirmed=data["confirmed"],
+                given=form_values([*answers.asked.facts, *answers.corrections.facts], request.POST),
+                files=form.files_by_material(),
+                declared=data["declared"],
+                idempotency_key=data["idempotency_key"],
+            )
+        except PortalError as error:
+            answers.refuse(error)
+        else:
+            messages.success(request, _("The application is submitted. Give the person this receipt."))
+            return redirect("counter:receipt", handle=visit.handle, application_id=receipt.application_id)
+    return _application_page(request, visit, choice, applying, answers=answers)
+
+
+@dataclass
+class _Answers:
+    """The desk's application form in its parts: the held facts confirmed (and the corrections of those
+    not from a department), the facts asked, the scans and the declaration; bound to one post or not."""
+
+    form: CounterApplyForm
+    asked: FactsForm
+    corrections: FactsForm
+
+    @classmethod
+    def of(cls, shown: ApplicationForm, data: Any = None, files: Any = None) -> _Answers:
+        correctable = [fact.definition for fact in shown.held if fact.source != FactSource.DEPARTMENT_FEED]
+        form = CounterApplyForm(
+            data,
+            files,
+            initial={"idempotency_key": secrets.token_urlsafe(24)},
+            held=shown.held,
+            uploads=shown.uploads,
+            departments=department_names(),
         )
-    except PortalError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _applied_message(service, citizen))
-    return redirect("counter:person", handle=visit.handle)
+        return cls(
+            form=form,
+            asked=FactsForm(data, facts=shown.asked, auto_id="fact-%s"),
+            corrections=FactsForm(data, facts=correctable, auto_id="fix-%s"),
+        )
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.form.errors or self.asked.errors or self.corrections.errors)
+
+    def refuse(self, error: PortalError) -> None:
+        """Casework's refusal on the fields: each message by its question, held fact or material; the
+        rest (such as an application standing already) as the refusal's message above the form."""
+        elsewhere = False
+        for key, messages_ in error.fields.items():
+            for part in (self.asked, self.corrections, self.form):
+                if key in part.fields:
+                    part.add_error(key, list(messages_))
+                    break
+            else:
+                if key in self.form.held_keys:
+                    self.form.add_error("confirmed", list(messages_))
+                else:
+                    elsewhere = True
+        if elsewhere or not error.fields:
+            self.form.add_error(None, error.message)
+
+
+def _application_page(
+    request: AuthenticatedHttpRequest,
+    visit: Visit,
+    choice: ApplyChoiceForm,
+    applying: ApplyingFor,
+    *,
+    answers: _Answers | None = None,
+) -> HttpResponse:
+    record = _person_read(request, visit)
+    citizen = record.citizen
+    shown = counter_application_form(citizen, applying)
+    answers = answers or _Answers.of(shown)
+    corrections = {field.name: field for field in answers.corrections}
+    context = {
+        **_visit_context(visit, citizen, "apply"),
+        "choice": choice,
+        "applying": applying,
+        "shown": shown,
+        "form": answers.form,
+        "facts_form": answers.asked,
+        "corrections": answers.corrections,
+        "held_rows": [
+            (box, fact, corrections.get(fact.definition.key))
+            for box, fact in zip(answers.form["confirmed"], shown.held, strict=True)
+        ],
+        "has_errors": answers.has_errors,
+        "proactive_note": _proactive_note(applying.services, citizen),
+        "sensitive_hidden": not consent_given(citizen.consent_holder, Purpose.SENSITIVE_FACTS),
+    }
+    return render(request, "counter/apply.html", context, status=400 if answers.has_errors else 200)
+
+
+@never_cache
+@permission_required("citizen.assist")
+@with_visit
+@require_GET
+def receipt_page(request: AuthenticatedHttpRequest, visit: Visit, application_id: int) -> HttpResponse:
+    """The receipt of an application made for the person at a counter, to print or read out."""
+    record = _person_read(request, visit, facts=False, also=("application",))
+    receipt = counter_receipt_get(record.citizen, application_id)
+    context = {
+        **_visit_context(visit, record.citizen, "apply"),
+        "receipt": receipt,
+        "tracking_url": request.build_absolute_uri(receipt.tracking_link),
+        "checklist_query": urlencode([("service", case.service.code) for case in receipt.cases]),
+    }
+    return render(request, "counter/receipt.html", context)
 
 
 # -- facts -----------------------------------------------------------------------------------------

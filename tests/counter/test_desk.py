@@ -298,32 +298,29 @@ def test_a_consent_given_in_person_is_witnessed(client, counter_staff, elder):
     assert (latest.granted, latest.witness) == (False, counter_staff)
 
 
-def test_applying_on_the_persons_behalf_records_a_counter_interaction(client, counter_staff, elder):
+def test_applying_on_the_persons_behalf_opens_the_application_form(client, counter_staff, elder):
+    # (the application itself: tests/counter/test_apply_at_counter.py)
     address = visit_of(signed_in(client, counter_staff), elder)
-    # when staff apply for a service that needs an application
-    response = client.post(address + "apply/", {"service": CONCESSION_CARD}, **EN)
-    # then it is the person's "apply" on the counter channel, and the page confirms what happens next
-    assert response.status_code == 302
-    interaction = Interaction.objects.get(citizen=elder)
-    assert (interaction.service.code, interaction.kind, interaction.channel) == (
-        CONCESSION_CARD,
-        "apply",
-        "counter",
-    )
+    # when staff follow "Apply for the person" beside a service
     html = html_of(client.get(address, **EN))
-    assert "Recorded: the person" in html
-    # and for a benefit granted without application, the confirmation says nothing more is sent
-    client.post(address + "apply/", {"service": ALLOWANCE}, **EN)
-    html = html_of(client.get(address, **EN))
+    link = f"{address}apply/?service={CONCESSION_CARD}"
+    assert f'href="{link}"' in html
+    response = client.get(link, **EN)
+    # then the application form opens, and nothing is recorded before it is submitted
+    assert response.status_code == 200
+    assert "Submit the application for the person" in html_of(response)
+    assert not Interaction.objects.exists()
+    # and for a benefit granted without application, the form says so first
+    html = html_of(client.get(address + "apply/", {"service": ALLOWANCE}, **EN))
     assert "granted without application" in html and "record it on the consents page" in html
-    assert Interaction.objects.filter(citizen=elder, channel="counter", kind="apply").count() == 2
 
 
 def test_applying_for_an_unknown_service_records_nothing(client, counter_staff, elder):
     address = visit_of(signed_in(client, counter_staff), elder)
-    client.post(address + "apply/", {"service": "no-such-service"}, **EN)
+    response = client.post(address + "apply/", {"service": "no-such-service"}, **EN)
+    assert response.status_code == 400
     assert not Interaction.objects.exists()
-    assert "is not a service in the catalog" in html_of(client.get(address, **EN))
+    assert "Select a valid choice" in html_of(response)
 
 
 # -- the checklist ----------------------------------------------------------------------------------

@@ -238,6 +238,11 @@ def case_return(
     """Return an application for more (补正): the materials missing (codes of the service's catalog
     materials) and/or what else, and the day by which to resubmit."""
     case = _locked(case_id=case_id, actor=actor, version=version, states=[CaseState.SUBMITTED, CaseState.IN_REVIEW])
+    if case.application_id is None:
+        raise CaseConflict(
+            "nothing_to_resubmit",
+            _("A case found by data matching has no application to return: reject it or decide it."),
+        )
     codes = {material["code"] for material in case.service.materials}
     unknown = [code for code in materials if code not in codes]
     if unknown:
@@ -263,14 +268,16 @@ def case_return(
     return case
 
 
-def case_resubmitted(case: Case, *, returned_at: datetime.datetime, actor: User | None = None) -> CaseEvent:
+def case_resubmitted(
+    case: Case, *, returned_at: datetime.datetime, actor: User | None = None, text: str = ""
+) -> CaseEvent:
     """A returned case the applicant (or counter staff for them) completed, back in review: the days
     it waited for them do not count against the promised time limit. The caller has locked the case,
     checked the deadline and stored what came (casework.services.applications.case_resubmit)."""
     if case.due_on is not None:
         case.due_on += timezone.localdate() - timezone.localtime(returned_at).date()
     case.returned_materials, case.resubmit_by = [], None
-    return transition_record(
+    event = transition_record(
         case,
         to=CaseState.IN_REVIEW if case.accepted_at else CaseState.SUBMITTED,
         action=CaseAction.RESUBMITTED,
@@ -278,6 +285,10 @@ def case_resubmitted(case: Case, *, returned_at: datetime.datetime, actor: User 
         fields=["due_on", "returned_materials", "resubmit_by"],
         tell=False,
     )
+    if text.strip():
+        # the person's words apart from the append-only history, so that closing the account erases them
+        CaseObjection.objects.create(event=event, text=text.strip()[:2000])
+    return event
 
 
 # -- decisions ------------------------------------------------------------------------------------
@@ -361,6 +372,10 @@ def case_deliver(*, case_id: int, actor: User | None, version: int | None = None
             return case
     else:
         case = _locked(case_id=case_id, actor=actor, version=version or 0, states=[CaseState.APPROVED])
+        if case.service.benefit_amount_cny is not None:
+            raise CaseConflict(
+                "paid_by_payments", _("This benefit pays money: it is delivered when the payment is made.")
+            )
     case.delivered_at = timezone.now()
     transition_record(
         case,
