@@ -178,6 +178,9 @@ if PRODUCTION:
     RESIDENT_ID_HASH_KEY = env.str("RESIDENT_ID_HASH_KEY")
 else:
     RESIDENT_ID_HASH_KEY = env.str("RESIDENT_ID_HASH_KEY", default="embedded-only-resident-id-key")
+# Bank account numbers are encrypted (django-fernet-encrypted-fields) under keys derived from SECRET_KEY and
+# this salt; production must set its own (README: "Run it in production"). A list rotates: the first encrypts.
+SALT_KEY = env.list("SALT_KEY", default=["embedded-only-bank-account-salt"])
 LOGIN_URL = "profiles:login"
 LOGIN_REDIRECT_URL = "profiles:profile"
 LOGOUT_REDIRECT_URL = "core:home"

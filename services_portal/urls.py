@@ -12,7 +12,9 @@ api_v1 = [
     path("", include("profiles.api")),
     path("", include("services_portal.feeds.api")),
     path("", include("services_portal.casework.api")),
+    path("", include("services_portal.ratings.api")),
     path("", include("services_portal.notifications.api")),
+    path("", include("services_portal.payments.api")),
     path("", include("recommender.api")),
 ]
 
@@ -26,7 +28,9 @@ urlpatterns = [
     path("", include((core_urls, "core"))),
     path("", include("profiles.urls")),
     path("", include("services_portal.casework.urls")),
+    path("", include("services_portal.ratings.urls")),
     path("", include("services_portal.notifications.urls")),
+    path("", include("services_portal.payments.urls")),
     path("", include("recommender.urls")),
     path("services/", include("services_portal.catalog.urls")),
     path("screener/", include("services_portal.screener.urls")),

@@ -76,6 +76,8 @@ def _media_roots(tmp_path_factory):
 def _media_in_tmp(settings, _media_roots):
     """Model artifacts and other files a test writes stay in its own directory."""
     settings.MEDIA_ROOT = str(next(_media_roots))
+    # applicants' materials: the private storage reads this each time it is used
+    settings.PRIVATE_MEDIA_ROOT = settings.MEDIA_ROOT + "-private"
 
 
 @pytest.fixture(scope="session")

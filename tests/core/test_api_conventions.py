@@ -181,11 +181,24 @@ def test_operations_with_an_id_in_the_path_or_pages_document_404(schema):
     assert "404" not in schema["paths"]["/api/v1/facts/"]["get"]["responses"]
 
 
-def test_the_api_accepts_json_only_except_feeds_which_also_take_csv(schema):
+# Where files are uploaded: applications and their 补正 (materials), and the bank's result file.
+UPLOADS = {
+    "/api/v1/me/applications/": {"application/json", "multipart/form-data"},
+    "/api/v1/me/cases/{case_id}/resubmission/": {"application/json", "multipart/form-data"},
+    "/api/v1/finance/payment-results/": {"multipart/form-data"},
+}
+
+
+def test_the_api_accepts_json_only_except_feeds_which_also_take_csv_and_uploads(schema):
     for method, path, operation in _operations(schema):
         if "requestBody" in operation:
             types = set(operation["requestBody"]["content"])
-            expected = {"application/json", "text/csv"} if path == "/api/v1/feeds/batches/" else {"application/json"}
+            if path == "/api/v1/feeds/batches/":
+                expected = {"application/json", "text/csv"}
+            elif path in UPLOADS:
+                expected = UPLOADS[path]
+            else:
+                expected = {"application/json"}
             assert types == expected, (method, path, types)
 
 

@@ -6,10 +6,11 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from profiles.models import Citizen, ConsentChannel, Role, User
+from profiles.models import Citizen, ConsentChannel, FactSource, Role, User
 from profiles.purposes import Purpose
 from profiles.resident_id import check_character
 from profiles.services.accounts import citizen_for_resident_id, citizen_register
+from profiles.services.bank_accounts import bank_account_record
 from profiles.services.consent import consent_grant
 from profiles.services.facts import facts_self_declare
 from profiles.services.identity import activation_code_issue, identity_complete, person_record_at_counter
@@ -25,12 +26,19 @@ DEMO_STAFF = [
     ("admin", Role.ADMINISTRATOR, "450000", ""),
     ("caseworker", Role.CASEWORKER, "450100", ""),
     ("caseworker2", Role.CASEWORKER, "450100", ""),
+    # the three departments of the birth bundle, each seeing only its own services' applications
+    ("health-caseworker", Role.CASEWORKER, "450100", "health"),
+    ("police-caseworker", Role.CASEWORKER, "450100", "public_security"),
+    ("insurance-caseworker", Role.CASEWORKER, "450100", "healthcare_security"),
+    ("finance", Role.FINANCE, "450100", ""),
     ("counter", Role.COUNTER_STAFF, "450103", ""),
     ("auditor", Role.AUDITOR, "450000", ""),
     ("editor", Role.CATALOG_EDITOR, "", ""),
     ("health-feed", Role.DEPARTMENT_FEED, "", "health"),
 ]
 DEMO_PARENT_ID_FIRST_17 = "45010319900315002"
+# The account the demo parent's benefits are paid into (a valid card number: Luhn check digit).
+DEMO_PARENT_BANK = ("中国工商银行", "6222021234567890128")
 # A person the health department knows with a name and a mobile number, who has not signed up: to try
 # verifying an account by a code by text message (the console SMS backend prints it).
 DEMO_PATIENT_ID_FIRST_17 = "45010319850607004"
@@ -57,7 +65,8 @@ class Command(BaseCommand):
             "Demo ready at http://127.0.0.1:8000/ — every demo password is "
             f"{DEMO_PASSWORD}.\n"
             f"  citizen: sign in with resident ID {parent_id} (a parent whose baby's birth the health feed\n"
-            "           delivered: see /me/, then /me/cases/ once a caseworker decides)\n"
+            "           delivered: see /me/, apply for the birth bundle at /bundles/birth/apply/ and follow\n"
+            "           it under /me/cases/; README 'Apply, follow, get paid' walks it through to payment)\n"
             "           and /me/for-you/ for the services the recommender suggests, with the reasons why\n"
             "           (verified at the counter: staff checked the ID card and printed an activation code)\n"
             f"  verify:  sign up with resident ID {patient_id} and the name {DEMO_PATIENT_NAME}: the account\n"
@@ -65,8 +74,10 @@ class Command(BaseCommand):
             "           code by text message: the health department holds this person's mobile number, and\n"
             "           the code is printed on this console. Or sign in as counter, look the number up,\n"
             "           and print an activation code\n"
-            "  staff:   caseworker and caseworker2 (/casework/, the childcare subsidy needs both), auditor\n"
-            "           (/audit/), editor and admin (/admin/), counter"
+            "  staff:   caseworker and caseworker2 (/casework/, the childcare subsidy needs both),\n"
+            "           health-caseworker, police-caseworker and insurance-caseworker (their department's\n"
+            "           applications), finance (/finance/payments/), auditor (/audit/), editor and admin\n"
+            "           (/admin/), counter"
         )
 
     def _staff(self, username: str, role: str, scope: str, department: str) -> User:
@@ -123,6 +134,14 @@ class Command(BaseCommand):
                 consent_grant(citizen=parent, purpose=purpose, channel=ConsentChannel.WEB)
             place = {"region_code": "450103", "hukou_region_code": "450103", "hukou_type": "urban"}
             facts_self_declare(citizen=parent, values=place)
+            bank_name, account_number = DEMO_PARENT_BANK
+            bank_account_record(
+                citizen=parent,
+                bank_name=bank_name,
+                account_number=account_number,
+                holder_name="李华",
+                source=FactSource.SELF_DECLARED,
+            )
             # the parent uses the portal: pushes reach them in the inbox rather than at the counter
             User.objects.filter(citizen=parent).update(last_login=timezone.now())
         born = timezone.localdate() - datetime.timedelta(days=30)
