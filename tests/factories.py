@@ -9,9 +9,12 @@ import factory
 from django.utils import timezone
 
 from profiles.identity import Proof
-from profiles.models import Citizen, FactSource, FactValue, Role, User
+from profiles.models import Citizen, ConsentChannel, FactSource, FactValue, Role, User
+from profiles.purposes import Purpose
 from profiles.resident_id import check_character, resident_id_hash
 from profiles.services.accounts import citizen_register
+from profiles.services.consent import consent_grant
+from profiles.services.facts import fact_record
 from profiles.services.identity import identity_bind
 
 PASSWORD = "correct-horse-battery-9"
@@ -37,6 +40,23 @@ def citizen_make(
     citizen.region_code = region_code
     citizen.save(update_fields=["region_code"])
     citizen.resident_id = number
+    return citizen
+
+
+def mother_of_a_newborn() -> Citizen:
+    """A Nanning mother (李华) of a baby born 20 days ago, as the health department said; she agreed to
+    data matching and sensitive facts but not to benefits without applying: she applies herself."""
+    citizen = citizen_make(region_code="450103", name="李华")
+    for purpose in (Purpose.DATA_MATCHING, Purpose.SENSITIVE_FACTS):
+        consent_grant(citizen=citizen, purpose=purpose, channel=ConsentChannel.WEB)
+    born = timezone.localdate() - datetime.timedelta(days=20)
+    fact_record(
+        citizen=citizen,
+        key="children_birth_dates",
+        value=[born.isoformat()],
+        source=FactSource.DEPARTMENT_FEED,
+        department="health",
+    )
     return citizen
 
 

@@ -28,11 +28,9 @@ from profiles.models import AccessChannel, AccessPurpose, BankAccount, Citizen, 
 from profiles.permissions import allowed, scope_prefix
 from profiles.services.access import access_record
 from services_portal.casework.models import Case, CaseAction, CaseEvent, CaseState
-from services_portal.casework.services import case_deliver
+from services_portal.casework.services import case_deliver, case_news_push
 from services_portal.core.errors import PortalError
 from services_portal.counter.services import OutreachRequest, outreach_tasks_open
-from services_portal.notifications.models import Trigger
-from services_portal.notifications.services import push_create
 from services_portal.payments.models import (
     Payment,
     PaymentAction,
@@ -379,18 +377,7 @@ def _failure_tell(payment: Payment, batch_id: int) -> None:
     if citizen.erased_at is not None:
         return
     title, body = _FAILED_NEWS
-    push = push_create(
-        citizen=citizen,
-        service=service,
-        trigger=Trigger.CASE_DECISION,
-        key=f"payment:{payment.pk}:failed:{batch_id}",
-        title=title,
-        body=body,
-        params={"zh-hans": {"service": service.name_zh}, "en": {"service": service.name_en}},
-        link=f"/me/cases/{payment.case_id}/",
-        essential=True,
-        inbox_at_once=True,
-    )
+    push = case_news_push(payment.case, key=f"payment:{payment.pk}:failed:{batch_id}", title=title, body=body)
     if push is None:
         return
     outreach_tasks_open(

@@ -14,10 +14,8 @@ from profiles.models import Citizen, User
 from profiles.permissions import allowed
 from services_portal.casework.deadlines import working_days_after
 from services_portal.casework.models import ENDED_STATES, Case
-from services_portal.casework.services import case_in_scope
+from services_portal.casework.services import case_in_scope, case_news_push
 from services_portal.core.errors import PortalError
-from services_portal.notifications.models import Trigger
-from services_portal.notifications.services import push_create
 from services_portal.ratings.models import (
     DISSATISFIED_LEVELS,
     FollowUp,
@@ -141,18 +139,7 @@ def follow_up_answer(*, actor: User, follow_up_id: int, text: str) -> FollowUp:
     case = follow_up.rating.case
     if case.citizen.erased_at is None:
         title, body = _ANSWERED
-        push_create(
-            citizen=case.citizen,
-            service=case.service,
-            trigger=Trigger.CASE_DECISION,
-            key=f"case:{case.pk}:follow-up:{follow_up.pk}:answered",
-            title=title,
-            body=body,
-            params={"zh-hans": {"service": case.service.name_zh}, "en": {"service": case.service.name_en}},
-            link=f"/me/cases/{case.pk}/",
-            essential=True,
-            inbox_at_once=True,
-        )
+        case_news_push(case, key=f"case:{case.pk}:follow-up:{follow_up.pk}:answered", title=title, body=body)
     return follow_up
 
 

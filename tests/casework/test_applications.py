@@ -12,11 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
 
-from profiles.models import ConsentChannel, FactSource, FactValue, Role
-from profiles.purposes import Purpose
+from profiles.models import FactSource, FactValue, Role
 from profiles.services.accounts import citizen_erase
-from profiles.services.consent import consent_grant
-from profiles.services.facts import fact_record
 from services_portal.casework import hooks
 from services_portal.casework.errors import CaseConflict
 from services_portal.casework.models import (
@@ -37,7 +34,7 @@ from services_portal.casework.services.applications import (
 from services_portal.catalog.models import Bundle, ServiceItem
 from services_portal.core.errors import PortalError
 from tests.casework.test_materials import EXE, pdf_upload, png_upload, private_storage_in
-from tests.factories import StaffFactory, citizen_make
+from tests.factories import StaffFactory, citizen_make, mother_of_a_newborn
 
 MATERNITY = "gx-maternity-allowance"
 HUKOU = "gx-newborn-hukou"
@@ -52,17 +49,7 @@ def private_media(settings, tmp_path, monkeypatch):
 def mother(catalog):
     """A Nanning mother of a baby born 20 days ago (the health department said so), who agreed to data
     matching and sensitive facts but not to benefits without applying: she applies."""
-    citizen = citizen_make(region_code="450103")
-    for purpose in (Purpose.DATA_MATCHING, Purpose.SENSITIVE_FACTS):
-        consent_grant(citizen=citizen, purpose=purpose, channel=ConsentChannel.WEB)
-    born = timezone.localdate() - datetime.timedelta(days=20)
-    fact_record(
-        citizen=citizen,
-        key="children_birth_dates",
-        value=[born.isoformat()],
-        source=FactSource.DEPARTMENT_FEED,
-        department="health",
-    )
+    citizen = mother_of_a_newborn()
     return citizen
 
 

@@ -11,14 +11,11 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from profiles.models import AccessLogEntry, AccessPurpose, ConsentChannel, FactSource, Role
-from profiles.purposes import Purpose
-from profiles.services.consent import consent_grant
-from profiles.services.facts import fact_record
+from profiles.models import AccessLogEntry, AccessPurpose, Role
 from services_portal.casework.models import Application, Case, CaseState, MaterialFile
 from services_portal.casework.services import case_accept, case_return
 from tests.casework.test_materials import EXE, pdf_bytes, png_bytes, private_storage_in
-from tests.factories import StaffFactory, citizen_make
+from tests.factories import StaffFactory, mother_of_a_newborn
 
 HUKOU = "gx-newborn-hukou"
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -31,17 +28,7 @@ def private_media(settings, tmp_path, monkeypatch):
 
 @pytest.fixture
 def mother(catalog):
-    citizen = citizen_make(region_code="450103")
-    for purpose in (Purpose.DATA_MATCHING, Purpose.SENSITIVE_FACTS):
-        consent_grant(citizen=citizen, purpose=purpose, channel=ConsentChannel.WEB)
-    born = timezone.localdate() - datetime.timedelta(days=20)
-    fact_record(
-        citizen=citizen,
-        key="children_birth_dates",
-        value=[born.isoformat()],
-        source=FactSource.DEPARTMENT_FEED,
-        department="health",
-    )
+    citizen = mother_of_a_newborn()
     return citizen
 
 

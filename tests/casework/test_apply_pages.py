@@ -19,7 +19,7 @@ from profiles.services.facts import fact_record
 from services_portal.casework.models import Application, Case, CaseState, MaterialFile
 from services_portal.casework.services import case_accept, case_return
 from tests.casework.test_materials import EXE, pdf_upload, png_upload
-from tests.factories import StaffFactory, citizen_make
+from tests.factories import StaffFactory, citizen_make, mother_of_a_newborn
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
@@ -42,17 +42,7 @@ def private_media(settings, tmp_path):
 def mother(catalog):
     """A Nanning mother (李华) of a baby born 20 days ago, as the health department said; she agreed to
     data matching and sensitive facts, and applies herself."""
-    citizen = citizen_make(region_code="450103")
-    for purpose in (Purpose.DATA_MATCHING, Purpose.SENSITIVE_FACTS):
-        consent_grant(citizen=citizen, purpose=purpose, channel=ConsentChannel.WEB)
-    born = timezone.localdate() - datetime.timedelta(days=20)
-    fact_record(
-        citizen=citizen,
-        key="children_birth_dates",
-        value=[born.isoformat()],
-        source=FactSource.DEPARTMENT_FEED,
-        department="health",
-    )
+    citizen = mother_of_a_newborn()
     return citizen
 
 

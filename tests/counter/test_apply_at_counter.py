@@ -5,20 +5,15 @@ applied for in the same visit."""
 
 from __future__ import annotations
 
-import datetime
 import io
 import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
 from PIL import Image
 
-from profiles.models import AccessLogEntry, Citizen, ConsentChannel, FactSource, FactValue
-from profiles.purposes import Purpose
+from profiles.models import AccessLogEntry, Citizen, FactSource, FactValue
 from profiles.resident_id import resident_id_hash
-from profiles.services.consent import consent_grant
-from profiles.services.facts import fact_record
 from recommender.models import Interaction
 from services_portal.casework.models import Application, Case, CaseOrigin, CaseState, MaterialFile
 from services_portal.casework.services.applications import application_form_for
@@ -26,7 +21,7 @@ from services_portal.catalog.models import Bundle, ServiceItem
 from tests.counter import test_desk
 from tests.counter.test_activation import _walk_in
 from tests.counter.test_desk import EN, ZH, html_of, signed_in, visit_of
-from tests.factories import citizen_make, resident_id_make
+from tests.factories import citizen_make, mother_of_a_newborn, resident_id_make
 
 CONCESSION_CARD = "gx-elderly-preferential-card"
 ALLOWANCE = "gx-elderly-allowance"
@@ -227,17 +222,7 @@ def test_applying_again_for_the_same_period_is_refused_on_the_page(client, count
 
 def test_a_bundle_is_one_form_and_one_case_per_service(client, counter_staff):
     # given a Qingxiu mother of a baby born 20 days ago, who agreed to data matching and sensitive facts
-    mother = citizen_make(region_code="450103")
-    for purpose in (Purpose.DATA_MATCHING, Purpose.SENSITIVE_FACTS):
-        consent_grant(citizen=mother, purpose=purpose, channel=ConsentChannel.WEB)
-    born = timezone.localdate() - datetime.timedelta(days=20)
-    fact_record(
-        citizen=mother,
-        key="children_birth_dates",
-        value=[born.isoformat()],
-        source=FactSource.DEPARTMENT_FEED,
-        department="health",
-    )
+    mother = mother_of_a_newborn()
     address = visit_of(signed_in(client, counter_staff), mother)
     # when staff apply for the birth bundle with the one scan it needs
     html = form_page(client, address, bundle="birth")

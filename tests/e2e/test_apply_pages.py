@@ -9,22 +9,16 @@ test-artifacts/screenshots/<variant>-<page>.png.
 
 from __future__ import annotations
 
-import datetime
-
 import pytest
-from django.utils import timezone
 
-from profiles.models import ConsentChannel, FactSource, Role
-from profiles.purposes import Purpose
-from profiles.services.consent import consent_grant
-from profiles.services.facts import fact_record
+from profiles.models import Role
 from services_portal.casework.models import Application, CaseState
 from services_portal.casework.services import case_accept, case_return
 from tests.casework.test_materials import pdf_bytes
 from tests.e2e.conftest import VARIANTS, submit
 from tests.e2e.test_accessibility import check_page
 from tests.e2e.test_casework_pages import sign_in_as
-from tests.factories import StaffFactory, citizen_make
+from tests.factories import StaffFactory, mother_of_a_newborn
 
 pytestmark = pytest.mark.e2e
 
@@ -37,24 +31,9 @@ def private_media(settings, tmp_path):
     settings.PRIVATE_MEDIA_ROOT = str(tmp_path / "private")
 
 
-def a_mother():
-    mother = citizen_make(region_code="450103", name="李华")
-    for purpose in (Purpose.DATA_MATCHING, Purpose.SENSITIVE_FACTS):
-        consent_grant(citizen=mother, purpose=purpose, channel=ConsentChannel.WEB)
-    born = timezone.localdate() - datetime.timedelta(days=20)
-    fact_record(
-        citizen=mother,
-        key="children_birth_dates",
-        value=[born.isoformat()],
-        source=FactSource.DEPARTMENT_FEED,
-        department="health",
-    )
-    return mother
-
-
 @pytest.mark.parametrize("variant", list(VARIANTS.values()), ids=list(VARIANTS))
 def test_apply_pages_have_no_wcag_violations(new_context, site, variant, tmp_path):
-    mother = a_mother()
+    mother = mother_of_a_newborn()
     context = new_context(variant)
     sign_in_as(context, site, mother.user)
     page = context.new_page()

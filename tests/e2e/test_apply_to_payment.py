@@ -28,9 +28,9 @@ from tests.casework.test_materials import pdf_bytes
 from tests.conftest import postgres_only, required
 from tests.e2e.conftest import VARIANTS, submit
 from tests.e2e.test_accessibility import check_page
-from tests.e2e.test_apply_pages import CONTINUE, SEND, a_mother
+from tests.e2e.test_apply_pages import CONTINUE, SEND
 from tests.e2e.test_casework_pages import sign_in_as
-from tests.factories import StaffFactory
+from tests.factories import StaffFactory, mother_of_a_newborn
 from tests.workers import wait_for, worker_start, worker_stop
 
 pytestmark = pytest.mark.e2e
@@ -55,7 +55,7 @@ def test_a_parent_applies_for_the_birth_bundle_and_follows_it_to_payment(new_con
             pytest.fail("REQUIRE_REDIS is set but the channel layer is not Redis")
         pytest.skip("the worker takes its tasks from Redis")
     # given a Nanning mother whose baby's birth the health department delivered, who takes text messages
-    mother = a_mother()
+    mother = mother_of_a_newborn()
     mother.phone = "13800000009"
     mother.save(update_fields=["phone"])
     consent_grant(citizen=mother, purpose=Purpose.NOTIFY_SMS, channel="web")

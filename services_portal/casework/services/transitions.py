@@ -35,7 +35,7 @@ from services_portal.casework.models import (
     RejectionReason,
 )
 from services_portal.core.errors import PortalError
-from services_portal.notifications.models import Trigger
+from services_portal.notifications.models import Push, Trigger
 from services_portal.notifications.services import push_create
 
 # What the person is told at each step: the inbox title and body (the service's name is %(service)s).
@@ -108,11 +108,18 @@ def _notify(case: Case) -> None:
     if case.state == CaseState.APPROVED and case.origin == CaseOrigin.PROACTIVE:
         news = _PROACTIVE_APPROVED
     title, body = news
-    push_create(
+    case_news_push(case, key=f"case:{case.pk}:{case.state}:{case.version}", title=title, body=body)
+
+
+def case_news_push(case: Case, *, key: str, title: Promise, body: Promise) -> Push | None:
+    """News of the person's own case (a step, a payment, a department's answer to their rating), linking
+    to the case: the inbox row at once whatever their channel consents, the other channels after commit
+    by the routing plan; once per `key`. The title and body may name the service as %(service)s."""
+    return push_create(
         citizen=case.citizen,
         service=case.service,
         trigger=Trigger.CASE_DECISION,
-        key=f"case:{case.pk}:{case.state}:{case.version}",
+        key=key,
         title=title,
         body=body,
         params={"zh-hans": {"service": case.service.name_zh}, "en": {"service": case.service.name_en}},
