@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from scipy import sparse
 
@@ -29,7 +29,8 @@ from recommender.models import (
     Interaction,
     InteractionChannel,
 )
-from services_portal.casework.models import UNDECIDED_STATES, Case
+from services_portal.casework.models import UNDECIDED_STATES, Case, CaseState
+from services_portal.casework.services import period_of
 from services_portal.catalog.life_events import citizen_tags
 from services_portal.catalog.models import ServiceItem
 from services_portal.catalog.rules import catalog_rules, catalog_version, life_event_rules, life_events_compiled
@@ -157,9 +158,10 @@ class People:
     done: sparse.csr_array  # (n, items) bool: applied or completed
     negative: sparse.csr_array  # (n, items) bool: dismissed or "not relevant"
     channel_habit: list[str]  # ONLINE, OFFLINE or NO_ACTIVITY
-    # (n, items) bool: a case not yet decided (applied for, or found by data matching and in review).
-    # Known only of people as they are now; None for people described as they were (evaluation).
-    undecided: sparse.csr_array | None = None
+    # (n, items) bool: a case under way (not yet decided), or approved or delivered for the service's
+    # current benefit period: applied for or granted, so not to be recommended. Known only of people as
+    # they are now; None for people described as they were (evaluation).
+    under_way: sparse.csr_array | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -231,12 +233,17 @@ def interaction_matrices(
     )
 
 
-def services_undecided(citizen_ids: np.ndarray, index: CatalogIndex) -> sparse.csr_array:
+def services_under_way(citizen_ids: np.ndarray, index: CatalogIndex, *, on: datetime.date) -> sparse.csr_array:
     """(people, items) bool: the services each person has a case for that is not yet decided
-    (casework's UNDECIDED_STATES), which are not recommended to them while it is open. One query."""
+    (casework's UNDECIDED_STATES), or approved or delivered for the service's benefit period that `on`
+    falls in (a proactive grant leaves no "complete" in the log): not recommended to them. One query."""
     shape = (len(citizen_ids), len(index))
-    undecided = of_citizens(Case.objects.filter(state__in=UNDECIDED_STATES), citizen_ids)
-    rows = list(undecided.order_by().values_list("citizen_id", "service_id"))
+    # a case's period says its kind ("2026-12", "2026", "once"): the current one of each kind
+    current = {period_of(kind, on) for kind in ServiceItem.BenefitPeriod.values}
+    cases = Case.objects.filter(
+        Q(state__in=UNDECIDED_STATES) | Q(state__in=[CaseState.APPROVED, CaseState.DELIVERED], period__in=current)
+    )
+    rows = of_citizens(cases, citizen_ids).order_by().values_list("citizen_id", "service_id")
     row_of = {int(citizen_id): i for i, citizen_id in enumerate(citizen_ids.tolist())}
     column_of = index.position_of_id
     cells = [(row_of[c], column_of[s]) for c, s in rows if s in column_of]
@@ -405,7 +412,7 @@ def people_load(
         done=done,
         negative=negative,
         channel_habit=habits,
-        undecided=services_undecided(ids, index) if until is None else None,
+        under_way=services_under_way(ids, index, on=on) if until is None else None,
     )
 
 

@@ -118,10 +118,10 @@ def source_scores(
 
 def candidates(people: People) -> np.ndarray:
     """(people, items) bool: what may be recommended: not ineligible, not done, not dismissed, and no
-    case for it still open."""
+    case for it under way or granted for this period."""
     allowed = (people.eligibility != NOT_ELIGIBLE) & ~people.done.toarray() & ~people.negative.toarray()
-    if people.undecided is not None:
-        allowed &= ~people.undecided.toarray()
+    if people.under_way is not None:
+        allowed &= ~people.under_way.toarray()
     return allowed
 
 

@@ -167,6 +167,22 @@ def test_a_case_in_review_keeps_its_service_off_the_list_until_it_is_decided(cit
     assert CONCESSION_CARD in suggested(citizen)
 
 
+def test_a_benefit_granted_without_applying_is_not_offered_again_in_its_period(citizen, catalog, caseworker):
+    # given a 70-year-old whose concession card a caseworker granted from data matching: nothing the
+    # person did, so no "complete" in their log
+    personalised(citizen)
+    aged_70(citizen)
+    case = found_by_matching(citizen, CONCESSION_CARD)
+    case_approve(case_id=case.pk, actor=caseworker, reason_code=ApprovalReason.CRITERIA_MET, version=case.version)
+    assert not Interaction.objects.filter(citizen=citizen, kind="complete").exists()
+    # then it is not offered while the grant covers the period
+    assert CONCESSION_CARD not in suggested(citizen)
+    # and in the next benefit period it is offered again
+    next_year = timezone.localdate().replace(month=1, day=15) + datetime.timedelta(days=366)
+    people = people_load([citizen.pk], index=catalog_index(), on=next_year)
+    assert candidates(people)[0, catalog_index().position[CONCESSION_CARD]]
+
+
 def test_batch_scoring_filters_open_cases_reading_them_once_per_chunk(catalog):
     # given chunks of 2 and of 6 people, each with a case in review for the concession card
     people = [citizen_make() for _ in range(6)]
@@ -190,7 +206,7 @@ def test_batch_scoring_filters_open_cases_reading_them_once_per_chunk(catalog):
     assert small == (large[0], False) and large[1] is False
     # and people described as they were (an evaluation's cut) are not filtered by today's cases
     before = people_load([p.pk for p in people], index=index, on=today, until=timezone.now())
-    assert before.undecided is None and candidates(before)[:, card].all()
+    assert before.under_way is None and candidates(before)[:, card].all()
 
 
 def test_batch_scoring_stores_no_service_whose_case_is_open(catalog, settings, tmp_path):

@@ -8,6 +8,7 @@ from services_portal.casework.services.detection import (
     cases_detect,
     cases_people_reassess,
     criteria_record,
+    period_of,
 )
 from services_portal.casework.services.transitions import (
     case_accept,
@@ -44,5 +45,6 @@ __all__ = [
     "cases_people_reassess",
     "criteria_record",
     "materials_missing",
+    "period_of",
     "required_materials",
 ]

@@ -30,9 +30,15 @@ DETECTION_CHUNK = 500
 
 def benefit_period(service: ServiceItem, on: datetime.date) -> str:
     """The period a case covers: one case per person, service and period."""
-    if service.benefit_period == ServiceItem.BenefitPeriod.MONTH:
+    return period_of(service.benefit_period, on)
+
+
+def period_of(kind: str, on: datetime.date) -> str:
+    """The period of a service whose benefit comes `kind` (ServiceItem.BenefitPeriod; a year otherwise)
+    that `on` falls in."""
+    if kind == ServiceItem.BenefitPeriod.MONTH:
         return on.strftime("%Y-%m")
-    if service.benefit_period == ServiceItem.BenefitPeriod.ONCE:
+    if kind == ServiceItem.BenefitPeriod.ONCE:
         return "once"
     return str(on.year)
 
