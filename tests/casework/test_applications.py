@@ -34,6 +34,7 @@ from services_portal.casework.services.applications import (
 from services_portal.catalog.models import Bundle, ServiceItem
 from services_portal.core.errors import PortalError
 from tests.casework.test_materials import EXE, pdf_upload, png_upload, private_storage_in
+from tests.conftest import postgres_only
 from tests.factories import StaffFactory, citizen_make, mother_of_a_newborn
 
 MATERNITY = "gx-maternity-allowance"
@@ -277,8 +278,7 @@ def test_after_a_withdrawal_one_may_apply_again(mother):
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_retries_make_one_application(catalog, birth, settings, tmp_path):
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite serialises writers: the race needs PostgreSQL")
+    postgres_only("SQLite serialises writers: the race needs PostgreSQL")
     citizen = citizen_make()
     hukou = ServiceItem.objects.get(code=HUKOU)
     results, barrier = [], threading.Barrier(2)

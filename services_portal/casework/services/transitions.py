@@ -169,6 +169,15 @@ def _locked(*, case_id: int, actor: User, version: int, states: Sequence[str]) -
     return case
 
 
+def _decided(case: Case, *, to: CaseState, action: CaseAction, actor: User, reason_code: str, text: str) -> Case:
+    """A decision with its reason (refused at intake, approved, rejected): the case is decided now."""
+    case.decided_at = timezone.now()
+    transition_record(
+        case, to=to, action=action, actor=actor, reason_code=reason_code, text=text.strip(), fields=["decided_at"]
+    )
+    return case
+
+
 def _reason_check(reason_code: str, allowed_codes: list[str], text: str) -> None:
     if reason_code not in allowed_codes:
         message = _("Choose a reason from the list.")
@@ -216,17 +225,9 @@ def case_refuse(*, case_id: int, actor: User, version: int, reason_code: str, te
     """Refuse an application at intake (不予受理), with the reason."""
     case = _locked(case_id=case_id, actor=actor, version=version, states=[CaseState.SUBMITTED])
     _reason_check(reason_code, RefusalReason.values, text)
-    case.decided_at = timezone.now()
-    transition_record(
-        case,
-        to=CaseState.REFUSED,
-        action=CaseAction.REFUSED,
-        actor=actor,
-        reason_code=reason_code,
-        text=text.strip(),
-        fields=["decided_at"],
+    return _decided(
+        case, to=CaseState.REFUSED, action=CaseAction.REFUSED, actor=actor, reason_code=reason_code, text=text
     )
-    return case
 
 
 # -- 补正: more is needed --------------------------------------------------------------------------
@@ -337,17 +338,9 @@ def case_approve(*, case_id: int, actor: User, reason_code: str, text: str = "",
             tell=False,
         )
         return case
-    case.decided_at = timezone.now()
-    transition_record(
-        case,
-        to=CaseState.APPROVED,
-        action=CaseAction.APPROVED,
-        actor=actor,
-        reason_code=reason_code,
-        text=text.strip(),
-        fields=["decided_at"],
+    return _decided(
+        case, to=CaseState.APPROVED, action=CaseAction.APPROVED, actor=actor, reason_code=reason_code, text=text
     )
-    return case
 
 
 @transaction.atomic
@@ -356,17 +349,9 @@ def case_reject(*, case_id: int, actor: User, reason_code: str, text: str = "", 
         case_id=case_id, actor=actor, version=version, states=[CaseState.IN_REVIEW, CaseState.AWAITING_SECOND]
     )
     _reason_check(reason_code, RejectionReason.values, text)
-    case.decided_at = timezone.now()
-    transition_record(
-        case,
-        to=CaseState.REJECTED,
-        action=CaseAction.REJECTED,
-        actor=actor,
-        reason_code=reason_code,
-        text=text.strip(),
-        fields=["decided_at"],
+    return _decided(
+        case, to=CaseState.REJECTED, action=CaseAction.REJECTED, actor=actor, reason_code=reason_code, text=text
     )
-    return case
 
 
 @transaction.atomic
