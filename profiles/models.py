@@ -23,6 +23,8 @@ class Role(models.TextChoices):
     DEPARTMENT_FEED = "department_feed", _("Department feed")
     AUDITOR = "auditor", _("Auditor")
     FINANCE = "finance", _("Finance")
+    # the operator's view (态势感知) of their region and all under it: figures only
+    REGION_HEAD = "region_head", _("Region head")
     ADMINISTRATOR = "administrator", _("Administrator")
 
 

@@ -38,6 +38,9 @@ POLICY: dict[str, frozenset[Role]] = {
     "ratings.report": frozenset({Role.AUDITOR, Role.ADMINISTRATOR}),
     # benefit payments: the list, the payment file for the bank and the bank's result file
     "payments.manage": frozenset({Role.FINANCE}),
+    # the operator's view (态势感知): reach, uptake, backlogs and feed health, within the region scope; figures
+    # only, small cells suppressed
+    "reach.view": frozenset({Role.REGION_HEAD, Role.ADMINISTRATOR}),
 }
 
 # The purposes for which each role may read a person's data. The access service refuses any other, and

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "services_portal.counter",
     "services_portal.payments",
     "services_portal.ratings",
+    "services_portal.reach",
     "profiles",
     "recommender",
     "accessibility",
@@ -324,6 +325,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.int("RECOMMENDER_SCORE_SECONDS", default=24 * 60 * 60),
     },
 }
+# The reach ledger (DESIGN section 11): reached within this many days of becoming eligible is "in time";
+# aggregates that leave the portal show fewer people than REACH_SMALL_CELL as "<10".
+REACH_WITHIN_DAYS = env.int("REACH_WITHIN_DAYS", default=7)
+REACH_SMALL_CELL = env.int("REACH_SMALL_CELL", default=10)
 # Push (DESIGN section 7): how often a person may be told something, when not, and through what.
 PUSH_DAILY_LIMIT = env.int("PUSH_DAILY_LIMIT", default=3)
 # Quiet hours in TIME_ZONE: a push due then waits until they end (deferred, never dropped).

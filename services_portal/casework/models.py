@@ -23,6 +23,8 @@ class CaseOrigin(models.TextChoices):
     ONLINE = "online", _("Applied online")
     COUNTER = "counter", _("Applied at a service counter")
     PROACTIVE = "proactive", _("Found by data matching")
+    # 动态认定: a benefit in force whose person's facts no longer meet its criteria, for a caseworker to review
+    REVIEW = "review", _("Re-assessment of a benefit in force")
 
 
 class CaseState(models.TextChoices):
@@ -108,6 +110,10 @@ class Case(models.Model):
     service = models.ForeignKey(ServiceItem, on_delete=models.PROTECT, related_name="cases")
     origin = models.CharField(max_length=10, choices=CaseOrigin, default=CaseOrigin.PROACTIVE)
     application = models.ForeignKey(Application, null=True, blank=True, on_delete=models.PROTECT, related_name="cases")
+    # a re-assessment (origin review): the case whose benefit is in force and under review
+    reviewed_case = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reviews", verbose_name=_("reviewed case")
+    )
     period = models.CharField(_("benefit period"), max_length=10)
     region_code = models.CharField(max_length=6, db_index=True)
     amount_cny = models.DecimalField(_("amount (CNY)"), max_digits=12, decimal_places=2, null=True, blank=True)
@@ -136,8 +142,14 @@ class Case(models.Model):
             # one standing case per person, service and period; a refused or withdrawn one may be followed
             models.UniqueConstraint(
                 fields=["citizen", "service", "period"],
-                condition=~models.Q(state__in=["refused", "withdrawn"]),
+                condition=~models.Q(state__in=["refused", "withdrawn"]) & ~models.Q(origin="review"),
                 name="one_case_per_period",
+            ),
+            # one re-assessment of a benefit at a time
+            models.UniqueConstraint(
+                fields=["reviewed_case"],
+                condition=models.Q(origin="review", state__in=["in_review", "returned", "awaiting_second"]),
+                name="one_open_review_per_case",
             ),
         ]
         indexes = [

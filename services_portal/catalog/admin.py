@@ -50,8 +50,18 @@ class CriterionInline(CatalogPolicy, admin.TabularInline):
 
 @admin.register(ServiceItem)
 class ServiceItemAdmin(CatalogEditorAdmin):
-    list_display = ["code", "name_zh", "name_en", "category", "department", "proactive", "essential", "is_published"]
-    list_filter = ["category", "department", "proactive", "essential", "is_published", "life_events"]
+    list_display = [
+        "code",
+        "name_zh",
+        "name_en",
+        "category",
+        "department",
+        "proactive",
+        "essential",
+        "outreach",
+        "is_published",
+    ]
+    list_filter = ["category", "department", "proactive", "essential", "outreach", "is_published", "life_events"]
     search_fields = ["code", "name_zh", "name_en"]
     filter_horizontal = ["life_events"]
     inlines = [CriterionInline]

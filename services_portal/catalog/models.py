@@ -77,6 +77,15 @@ class ServiceItem(models.Model):
         _("granted without application"), default=False, help_text=_("免申即享: found by data matching.")
     )
     essential = models.BooleanField(_("essential assistance"), default=False)
+    # The reach ledger's escalation rule: where reaching out in person helps (essential, proactive and
+    # time-limited benefits), an eligible person not reached after this many days is gone after on a
+    # channel that can reach them, ending at the counter of their area. Not for a certificate one asks for.
+    outreach = models.BooleanField(
+        _("reach out when not reached"),
+        default=False,
+        help_text=_("Escalate to text message and then the counter when an eligible person has not been reached."),
+    )
+    escalate_after_days = models.PositiveSmallIntegerField(_("escalate after (days)"), default=2)
     processing_days = models.PositiveIntegerField(_("processing time (working days)"), null=True, blank=True)
     fee_cny = models.DecimalField(_("fee (CNY)"), max_digits=10, decimal_places=2, default=0)
     benefit_amount_cny = models.DecimalField(

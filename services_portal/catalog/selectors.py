@@ -134,6 +134,8 @@ def _service_export(service: ServiceItem, texts: Any) -> dict[str, Any]:
         "counter": service.counter,
         "proactive": service.proactive,
         "essential": service.essential,
+        "outreach": service.outreach,
+        "escalate_after_days": service.escalate_after_days,
         "published": service.is_published,
         "processing_days": service.processing_days,
         "fee_cny": float(service.fee_cny),

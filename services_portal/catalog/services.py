@@ -248,6 +248,9 @@ def _service_import(row: Mapping[str, Any], version: str) -> bool:
     processing_days = row.get("processing_days")
     if processing_days is not None and (not isinstance(processing_days, int) or processing_days < 0):
         raise RowInvalid("invalid_processing_days", _("'processing_days' must be a whole number of days."))
+    escalate_after_days = row.get("escalate_after_days", 2)
+    if not isinstance(escalate_after_days, int) or isinstance(escalate_after_days, bool) or escalate_after_days < 0:
+        raise RowInvalid("invalid_escalate_after_days", _("'escalate_after_days' must be a whole number of days."))
     was_published = ServiceItem.objects.filter(code=code, is_published=True).exists()
     service, created = ServiceItem.objects.update_or_create(
         code=code,
@@ -262,6 +265,8 @@ def _service_import(row: Mapping[str, Any], version: str) -> bool:
             "counter": bool(row.get("counter", True)),
             "proactive": bool(row.get("proactive", False)),
             "essential": bool(row.get("essential", False)),
+            "outreach": bool(row.get("outreach", False)),
+            "escalate_after_days": escalate_after_days,
             "processing_days": processing_days,
             "fee_cny": _decimal(row.get("fee_cny"), "fee_cny") or Decimal(0),
             "benefit_amount_cny": _decimal(benefit.get("amount_cny"), "benefit.amount_cny") if benefit else None,

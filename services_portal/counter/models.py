@@ -14,6 +14,8 @@ class OutreachReason:
     CHOSE_COUNTER = "chose_counter"
     EARLIER_CHANNELS_FAILED = "earlier_channels_failed"
     PAYMENT_FAILED = "payment_failed"
+    # the reach ledger's escalation rule: eligible, not reached in time by the channels before
+    NOT_REACHED_IN_TIME = "not_reached_in_time"
 
     LABELS = {
         NOT_ONLINE: _("Has not used the portal online lately"),
@@ -21,6 +23,7 @@ class OutreachReason:
         CHOSE_COUNTER: _("Asked to be contacted by the counter"),
         EARLIER_CHANNELS_FAILED: _("Could not be reached online or by text message"),
         PAYMENT_FAILED: _("A benefit payment failed: help them check their bank account"),
+        NOT_REACHED_IN_TIME: _("Eligible but not reached in time by the portal or text message"),
     }
 
 
@@ -45,6 +48,10 @@ class OutreachTask(models.Model):
     essential = models.BooleanField(_("essential assistance"), default=False)
     reason = models.CharField(_("why the counter"), max_length=200, blank=True)
     outcome = models.CharField(_("outcome"), max_length=20, choices=OutreachOutcome, default=OutreachOutcome.OPEN)
+    # when the outcome was recorded: the reach ledger's "reached at" for a call or a visit
+    outcome_at = models.DateTimeField(_("outcome recorded at"), null=True, blank=True)
+    # since when the person has been eligible without being reached (the reach ledger): the list's urgency
+    eligible_since = models.DateTimeField(_("eligible since"), null=True, blank=True)
     follow_up_on = models.DateField(_("follow up on"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True, max_length=2000)
     handled_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

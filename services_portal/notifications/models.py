@@ -43,6 +43,8 @@ class Trigger(models.TextChoices):
     CASE_DECISION = "case_decision", _("A decision on a benefit")
     SWEEP = "sweep", _("The regular look at what you could get")
     NEW_SERVICE = "new_service", _("A new service for people like you")
+    # the reach ledger's escalation rule: eligible and not yet reached (reach.services)
+    REACH = "reach", _("You may be missing a service you are entitled to")
 
 
 class Push(models.Model):
