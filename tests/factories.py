@@ -18,6 +18,8 @@ from profiles.services.facts import fact_record
 from profiles.services.identity import identity_bind
 
 PASSWORD = "correct-horse-battery-9"
+# the backend a test logs a user in with when it skips the login page (axes needs a request otherwise)
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 _sequence = itertools.count(1)
 
 

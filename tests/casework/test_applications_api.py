@@ -15,10 +15,9 @@ from profiles.models import AccessLogEntry, AccessPurpose, Role
 from services_portal.casework.models import Application, Case, CaseState, MaterialFile
 from services_portal.casework.services import case_accept, case_return
 from tests.casework.test_materials import EXE, pdf_bytes, png_bytes, private_storage_in
-from tests.factories import StaffFactory, mother_of_a_newborn
+from tests.factories import MODEL_BACKEND, StaffFactory, mother_of_a_newborn
 
 HUKOU = "gx-newborn-hukou"
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 @pytest.fixture(autouse=True)

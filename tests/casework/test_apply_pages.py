@@ -19,11 +19,10 @@ from profiles.services.facts import fact_record
 from services_portal.casework.models import Application, Case, CaseState, MaterialFile
 from services_portal.casework.services import case_accept, case_return
 from tests.casework.test_materials import EXE, pdf_upload, png_upload
-from tests.factories import StaffFactory, citizen_make, mother_of_a_newborn
+from tests.factories import MODEL_BACKEND, StaffFactory, citizen_make, mother_of_a_newborn
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 HUKOU = "gx-newborn-hukou"
 CERTIFICATE = "birth_medical_certificate"
 FILE_FIELD = f"material.{CERTIFICATE}"

@@ -15,11 +15,10 @@ from services_portal.casework.services import case_reject
 from services_portal.catalog.models import ServiceItem
 from services_portal.feeds.services import feed_batch_ingest
 from services_portal.notifications.models import Notification
-from tests.factories import StaffFactory, birth_row, citizen_make
+from tests.factories import MODEL_BACKEND, StaffFactory, birth_row, citizen_make
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 CHILDCARE = "gx-childcare-subsidy"
 
 

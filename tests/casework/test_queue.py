@@ -13,11 +13,10 @@ from django.utils import timezone
 from profiles.models import Role
 from services_portal.casework.models import Case, CaseOrigin, CaseState
 from tests.casework.test_transitions import CERTIFICATE, CHILDCARE, application_case, client_for, file_give
-from tests.factories import StaffFactory, citizen_make
+from tests.factories import MODEL_BACKEND, StaffFactory, citizen_make
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 ELDERLY = "gx-elderly-allowance"  # civil affairs
 
 

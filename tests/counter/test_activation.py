@@ -16,10 +16,9 @@ from profiles.resident_id import resident_id_hash
 from profiles.services.accounts import citizen_register
 from profiles.services.identity import identity_complete
 from services_portal.core.errors import PortalError
-from tests.factories import PASSWORD, StaffFactory, citizen_make, resident_id_make
+from tests.factories import MODEL_BACKEND, PASSWORD, StaffFactory, citizen_make, resident_id_make
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 SLIP_CODE = re.compile(r'class="activation-code">([A-Z0-9]{8})<')
 
 

@@ -16,11 +16,10 @@ from profiles.purposes import Purpose
 from profiles.services.consent import consent_grant
 from profiles.services.facts import fact_record
 from recommender.models import Interaction
-from tests.factories import StaffFactory, citizen_make, resident_id_make
+from tests.factories import MODEL_BACKEND, StaffFactory, citizen_make, resident_id_make
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 ALLOWANCE = "gx-elderly-allowance"
 DIBAO = "gx-dibao"
 CONCESSION_CARD = "gx-elderly-preferential-card"

@@ -20,11 +20,10 @@ from services_portal.casework.services import case_approve, case_reject
 from services_portal.feeds.services import feed_batch_ingest
 from tests.e2e.conftest import VARIANTS, submit
 from tests.e2e.test_accessibility import check_page
-from tests.factories import StaffFactory, birth_row, citizen_make
+from tests.factories import MODEL_BACKEND, StaffFactory, birth_row, citizen_make
 
 pytestmark = pytest.mark.e2e
 
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 REJECT = "form:has(input[name=decision][value=reject]) button[type=submit]"
 # the objection's own form: the case page also draws the parts of the apps above (the rating form)
 OBJECT = "form[aria-labelledby=objection-heading] button[type=submit]"

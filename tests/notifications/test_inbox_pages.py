@@ -9,9 +9,9 @@ from django.utils.translation import gettext_lazy
 
 from services_portal.notifications.models import Notification, NotificationKind
 from services_portal.notifications.services import notification_create
+from tests.factories import MODEL_BACKEND
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def notify(citizen, key: str, *, title: str = "Approved: %(service)s", link: str = "/me/cases/1/") -> Notification:

@@ -27,8 +27,8 @@ from services_portal.notifications.live import nudge
 from services_portal.notifications.models import Notification, NotificationKind
 from services_portal.notifications.services.inbox import notification_create
 from tests.conftest import required
+from tests.factories import MODEL_BACKEND
 
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 ORIGIN = "http://127.0.0.1:8000"
 
 # The consumer reads the database from its own thread: the data must be committed.

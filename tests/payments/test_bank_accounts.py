@@ -9,9 +9,8 @@ from profiles.selectors import bank_account_of, citizen_export
 from profiles.services.accounts import citizen_erase
 from profiles.services.bank_accounts import bank_account_record
 from services_portal.core.errors import PortalError
+from tests.factories import MODEL_BACKEND
 from tests.payments.conftest import CARD
-
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def record(citizen, **changes):

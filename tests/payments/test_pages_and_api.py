@@ -7,9 +7,8 @@ from django.utils import timezone
 from profiles.models import AccessChannel, AccessLogEntry, Role
 from services_portal.casework.models import Case, CaseState
 from services_portal.payments.models import Payment, PaymentState
-from tests.factories import StaffFactory
+from tests.factories import MODEL_BACKEND, StaffFactory
 
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 

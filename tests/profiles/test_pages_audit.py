@@ -9,10 +9,9 @@ import pytest
 
 from profiles.models import AccessLogEntry, Role
 from profiles.services.access import access_record
-from tests.factories import StaffFactory
+from tests.factories import MODEL_BACKEND, StaffFactory
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 AUDIT_PATHS = ["/audit/", "/audit/access-log/", "/audit/access-log.csv"]
 
 

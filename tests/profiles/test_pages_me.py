@@ -19,11 +19,10 @@ from profiles.services.access import access_record
 from profiles.services.consent import consent_grant
 from profiles.services.facts import fact_record
 from services_portal.catalog.life_events import citizen_tags
-from tests.factories import StaffFactory
+from tests.factories import MODEL_BACKEND, StaffFactory
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 # Each page's <h1> in both languages.
 PAGES = {

@@ -15,10 +15,9 @@ from services_portal.casework.models import Case, CaseState
 from services_portal.casework.services import case_approve, case_reject
 from services_portal.catalog.models import ServiceItem
 from services_portal.feeds.services import feed_batch_ingest
-from tests.factories import StaffFactory, birth_row, citizen_make
+from tests.factories import MODEL_BACKEND, StaffFactory, birth_row, citizen_make
 
 CHILDCARE = "gx-childcare-subsidy"
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
 

@@ -25,11 +25,10 @@ from recommender.explanations import FactBasis, Fallback, ForYou, Reason, Reason
 from recommender.models import Interaction, InteractionChannel, InteractionKind
 from recommender.services.interactions import interaction_record
 from services_portal.catalog.models import Department, ServiceItem
-from tests.factories import StaffFactory
+from tests.factories import MODEL_BACKEND, StaffFactory
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 OBSERVED = datetime.date(2026, 3, 15)
 
 
