@@ -295,6 +295,8 @@ IDENTITY_DEPARTMENTS = ("public_security", "civil_affairs", "hrss", "health")
 # 《国务院关于在线政务服务的若干规定》) require online government services to verify the applicant's identity.
 # They are used for nothing else (FactDefinition.identity).
 IDENTITY_BASIS = "国务院令第716号《国务院关于在线政务服务的若干规定》"
+# A residence address (province to flat) fits well within this; a longer one is a sender's error.
+ADDRESS_LENGTH = 200
 
 FACTS: dict[str, FactDefinition] = {
     fact.key: fact
@@ -323,6 +325,17 @@ FACTS: dict[str, FactDefinition] = {
             _("Where do you live?"),
             "about_you",
             ("public_security", "civil_affairs"),
+        ),
+        FactDefinition(
+            # where counter staff find a person they must visit (the outreach list); no criterion reads it
+            "address",
+            FactType.TEXT,
+            _("Home address"),
+            _("What is your home address?"),
+            "about_you",
+            ("public_security", "civil_affairs"),
+            maximum=ADDRESS_LENGTH,
+            hint=_("The street, number, building and flat where you live now, so that staff can visit you."),
         ),
         FactDefinition(
             "hukou_region_code",

@@ -16,7 +16,7 @@ from profiles.resident_id import ResidentIdInvalid, resident_id_clean
 from services_portal.catalog.models import Bundle, ServiceItem
 from services_portal.counter.hooks import HeldFact, Material
 from services_portal.counter.models import OutreachOutcome
-from services_portal.counter.selectors import DESK_PURPOSES, OutreachShow, phone_clean
+from services_portal.counter.selectors import DESK_PURPOSES, OutreachShow, OutreachSort, phone_clean
 from services_portal.counter.services import OUTCOMES_RECORDED
 
 
@@ -242,8 +242,20 @@ class OutreachFilterForm(forms.Form):
         ],
     )
 
+    sort = forms.ChoiceField(
+        label=_("Order"),
+        required=False,
+        choices=[
+            (OutreachSort.URGENCY, _("Most urgent first")),
+            (OutreachSort.DISTANCE, _("Nearest to your counter first")),
+        ],
+    )
+
     def show_value(self) -> str:
         return (getattr(self, "cleaned_data", {}) or {}).get("show") or OutreachShow.TO_DO
+
+    def sort_value(self) -> str:
+        return (getattr(self, "cleaned_data", {}) or {}).get("sort") or OutreachSort.URGENCY
 
 
 class OutreachOutcomeForm(forms.Form):

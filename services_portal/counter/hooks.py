@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from profiles.facts.registry import FactDefinition
     from profiles.models import Citizen, User
     from services_portal.catalog.models import Bundle, ServiceItem
+    from services_portal.counter.models import OutreachTask
 
 
 class Suggestion(Protocol):
@@ -200,3 +201,7 @@ application_at_counter: Hook[[CounterApplication]] = Hook("application_at_counte
 application_receipt_at_counter: Hook[[Citizen, int]] = Hook("application_receipt_at_counter")
 # The person's cases not yet decided, oldest first (OpenCase): staff see what is under way.
 open_cases_at_counter: Hook[[Citizen]] = Hook("open_cases_at_counter")
+
+# After counter staff record what came of an outreach task (in its transaction): the reach ledger counts a
+# call or a visit as the moment the person was reached.
+on_outreach_outcome: Hook[[OutreachTask]] = Hook("on_outreach_outcome")

@@ -14,14 +14,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from profiles.display import field_label
-from profiles.models import AccessChannel, AccessPurpose, Citizen, Role, User
+from profiles.facts.codec import fact_decode
+from profiles.models import AccessChannel, AccessPurpose, Citizen, FactValue, Role, User
 from profiles.permissions import PURPOSES, allowed, scope_prefix
 from profiles.resident_id import resident_id_clean, resident_id_hash
+from profiles.selectors import VERIFIED_PHONE_FACT, department_names
 from profiles.services.access import IDENTITY_FIELDS, CitizenRecord, citizen_read_for, citizens_in_scope
 from services_portal.catalog.models import Bundle, ServiceItem
 from services_portal.catalog.rules import service_rules_build
@@ -31,11 +35,14 @@ from services_portal.counter.hooks import ApplicationForm, OpenCase, Receipt, Su
 from services_portal.counter.models import OutreachOutcome, OutreachTask
 from services_portal.eligibility.engine import ServiceEligibility, eligibility_evaluate
 from services_portal.eligibility.facts import citizen_facts
+from services_portal.reference import regions
 
 # What the counter desk shows of who a person is: the staff may need to call them.
 PERSON_FIELDS = (*IDENTITY_FIELDS, "phone")
-# What the outreach list shows of each person on it.
+# What the outreach list shows of each person on it, besides how to reach them (a phone, the address fact).
 OUTREACH_LIST_FIELDS = ("resident_id_masked", "name")
+ADDRESS = "address"
+MOBILE_PHONE = VERIFIED_PHONE_FACT
 # The purposes a look-up at the desk may give: those of counter staff (profiles.permissions.PURPOSES).
 DESK_PURPOSES = tuple(purpose for purpose in AccessPurpose if purpose in PURPOSES[Role.COUNTER_STAFF])
 
@@ -230,61 +237,191 @@ class OutreachShow:
     ALL = "all"
 
 
+class OutreachSort:
+    URGENCY = "urgency"  # essential first, never contacted before follow-ups, the longest waiting first
+    DISTANCE = "distance"  # nearest to the counter's district first, then by urgency
+
+
 def _tasks_in_scope(user: User) -> QuerySet[OutreachTask]:
     prefix = scope_prefix(user) if allowed(user, "citizen.assist") else None
     if prefix is None:
         return OutreachTask.objects.none()
     return OutreachTask.objects.filter(region_code__startswith=prefix, citizen__erased_at__isnull=True).select_related(
-        "citizen", "service", "service__department", "handled_by"
+        "citizen", "citizen__guardian", "service", "service__department", "handled_by"
     )
 
 
-def outreach_tasks_for(user: User, *, show: str = OutreachShow.TO_DO, today: datetime.date) -> QuerySet[OutreachTask]:
-    """The outreach tasks of the staff member's area: essential assistance first, then the oldest.
-    `show` is "to_do" (not yet contacted, or due for a follow-up by `today`), "all", or an outcome."""
+def _distances_from(origin: str) -> dict[str, float]:
+    """Each region of the origin's province with a point, and its distance from the origin in km."""
+    if regions.point_of(origin) is None:
+        return {}
+    within = regions.get(origin)
+    found = {}
+    for region in regions.all_regions(within=within.province_code if within else regions.HOME_PROVINCE):
+        distance = regions.distance_km(origin, region.code)
+        if distance is not None:
+            found[region.code] = round(distance, 1)
+    return found
+
+
+def outreach_tasks_for(
+    user: User, *, show: str = OutreachShow.TO_DO, sort: str = OutreachSort.URGENCY, today: datetime.date
+) -> QuerySet[OutreachTask]:
+    """The outreach tasks of the staff member's area, each annotated with `waiting_since` (since when the
+    person has been eligible without being reached, or else since the task was opened) and `distance_km`
+    (from the staff member's district, `regions.distance_km`; None where either has no point).
+
+    `show` is "to_do" (not yet contacted, or due for a follow-up by `today`), "all", or an outcome.
+    `sort` "urgency": essential assistance first; then people never contacted, the longest waiting first;
+    then follow-ups, the most overdue first. "distance": the nearest first, and by urgency among equals."""
     tasks = _tasks_in_scope(user)
     if show == OutreachShow.TO_DO:
         tasks = tasks.filter(Q(outcome=OutreachOutcome.OPEN) | Q(follow_up_on__lte=today))
     elif show in OutreachOutcome.values:
         tasks = tasks.filter(outcome=show)
-    return tasks.order_by("-essential", "created_at", "id")
+    distances = _distances_from(user.region_scope)
+    tasks = tasks.annotate(
+        waiting_since=Coalesce("eligible_since", "created_at"),
+        contacted=Case(When(outcome=OutreachOutcome.OPEN, then=Value(0)), default=Value(1)),
+        distance_km=Case(
+            *(When(region_code=code, then=Value(km)) for code, km in distances.items()),
+            default=Value(None),
+            output_field=FloatField(),
+        ),
+    )
+    urgency = [
+        F("essential").desc(),
+        F("contacted").asc(),
+        F("follow_up_on").asc(nulls_last=True),
+        F("waiting_since").asc(),
+        F("id").asc(),
+    ]
+    if sort == OutreachSort.DISTANCE:
+        return tasks.order_by(F("distance_km").asc(nulls_last=True), *urgency)
+    return tasks.order_by(*urgency)
 
 
-@transaction.atomic
-def outreach_list_read(user: User, tasks: Iterable[OutreachTask], *, request_id: str = "") -> list[OutreachTask]:
-    """A page of the outreach list names the people on it: a read of each one's name and masked ID
-    number, logged with the purpose outreach."""
-    tasks = list(tasks)
-    for citizen in {task.citizen_id: task.citizen for task in tasks}.values():
+@dataclass(frozen=True)
+class OutreachContact:
+    """How to reach the person of a task: a phone to call and an address to visit, each "" when none is
+    known; for a ward without their own, their guardian's (`*_of_guardian`). The address comes with
+    where it came from (`address_source`: a department's name, or who recorded it) and when."""
+
+    phone: str = ""
+    phone_of_guardian: bool = False
+    address: str = ""
+    address_of_guardian: bool = False
+    address_source: str = ""
+    address_observed: datetime.date | None = None
+
+
+@dataclass(frozen=True)
+class OutreachItem:
+    task: OutreachTask
+    contact: OutreachContact
+
+
+def _contact_facts_held(citizen_ids: Iterable[int]) -> dict[tuple[int, str], FactValue]:
+    """The current address and mobile number facts of these people, by (person, fact): one query."""
+    now = timezone.now()
+    current = FactValue.objects.filter(
+        citizen_id__in=set(citizen_ids), key__in=(ADDRESS, MOBILE_PHONE), superseded_at__isnull=True
+    )
+    held = current.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now)).order_by("recorded_at", "pk")
+    return {(value.citizen_id, value.key): value for value in held}
+
+
+def _address_source(value: FactValue, departments: dict[str, str]) -> str:
+    if value.department:
+        return departments.get(value.department, value.department)
+    return str(value.get_source_display())
+
+
+def _phone_of(person: Citizen, held: dict[tuple[int, str], FactValue]) -> str:
+    """The person's own number (their account's, or recorded at the counter), else the one a department
+    delivered."""
+    delivered = held.get((person.pk, MOBILE_PHONE))
+    return person.phone or (str(fact_decode(MOBILE_PHONE, delivered.value)) if delivered else "")
+
+
+def _contact_of(
+    citizen: Citizen, held: dict[tuple[int, str], FactValue], departments: dict[str, str]
+) -> OutreachContact:
+    guardian = citizen.guardian if citizen.guardian_id and citizen.guardian is not None else None
+    phone, phone_of_guardian = _phone_of(citizen, held), False
+    if not phone and guardian is not None and (guardian_phone := _phone_of(guardian, held)):
+        phone, phone_of_guardian = guardian_phone, True
+    address, address_of_guardian = held.get((citizen.pk, ADDRESS)), False
+    if address is None and guardian is not None and (guardian.pk, ADDRESS) in held:
+        address, address_of_guardian = held[(guardian.pk, ADDRESS)], True
+    if address is None:
+        return OutreachContact(phone=phone, phone_of_guardian=phone_of_guardian)
+    return OutreachContact(
+        phone=phone,
+        phone_of_guardian=phone_of_guardian,
+        address=str(fact_decode(ADDRESS, address.value)),
+        address_of_guardian=address_of_guardian,
+        address_source=_address_source(address, departments),
+        address_observed=timezone.localdate(address.observed_at),
+    )
+
+
+def _contact_read(
+    user: User, citizen: Citizen, contact: OutreachContact, *, fields: Sequence[str], request_id: str
+) -> None:
+    """Log what the page shows of the person (their `fields`, and their phone and address when shown),
+    and of a ward's guardian whose phone or address stands in."""
+    own = [*fields, *(["phone"] if contact.phone and not contact.phone_of_guardian else [])]
+    own += [ADDRESS] if contact.address and not contact.address_of_guardian else []
+    guardian_fields = [
+        *(["name", "phone"] if contact.phone_of_guardian else []),
+        *(["name", ADDRESS] if contact.address_of_guardian else []),
+    ]
+    readers = [(citizen, own)]
+    if guardian_fields and citizen.guardian is not None:
+        readers.append((citizen.guardian, guardian_fields))
+    for person, shown in readers:
         citizen_read_for(
             user,
-            citizen=citizen,
-            fields=OUTREACH_LIST_FIELDS,
+            citizen=person,
+            fields=shown,
             purpose=AccessPurpose.OUTREACH,
             channel=AccessChannel.PAGE,
             request_id=request_id,
         )
-    return tasks
+
+
+def _contacts(tasks: Sequence[OutreachTask]) -> dict[int, OutreachContact]:
+    people = {task.citizen_id: task.citizen for task in tasks}
+    held = _contact_facts_held([*people, *(c.guardian_id for c in people.values() if c.guardian_id)])
+    departments = department_names() if any(value.department for value in held.values()) else {}
+    return {pk: _contact_of(citizen, held, departments) for pk, citizen in people.items()}
+
+
+@transaction.atomic
+def outreach_list_read(user: User, tasks: Iterable[OutreachTask], *, request_id: str = "") -> list[OutreachItem]:
+    """A page of the outreach list names the people on it and how to reach them: a read of each one's
+    name, masked ID number, phone and address (those shown), logged with the purpose outreach."""
+    tasks = list(tasks)
+    contacts = _contacts(tasks)
+    for citizen in {task.citizen_id: task.citizen for task in tasks}.values():
+        _contact_read(user, citizen, contacts[citizen.pk], fields=OUTREACH_LIST_FIELDS, request_id=request_id)
+    return [OutreachItem(task, contacts[task.citizen_id]) for task in tasks]
 
 
 def outreach_task_get(user: User, task_id: int) -> OutreachTask:
     """A task of the staff member's area, to act on; 404 otherwise."""
-    task = _tasks_in_scope(user).filter(pk=task_id).first()
+    task = outreach_tasks_for(user, show=OutreachShow.ALL, today=timezone.localdate()).filter(pk=task_id).first()
     if task is None:
         raise Http404
     return task
 
 
 @transaction.atomic
-def outreach_task_read(user: User, task_id: int, *, request_id: str = "") -> OutreachTask:
-    """A task's page shows who to contact and how: a read of the person, logged with the purpose outreach."""
+def outreach_task_read(user: User, task_id: int, *, request_id: str = "") -> OutreachItem:
+    """A task's page shows who to contact and how: a read of the person (who they are, their phone and
+    address), logged with the purpose outreach."""
     task = outreach_task_get(user, task_id)
-    citizen_read_for(
-        user,
-        citizen=task.citizen,
-        fields=PERSON_FIELDS,
-        purpose=AccessPurpose.OUTREACH,
-        channel=AccessChannel.PAGE,
-        request_id=request_id,
-    )
-    return task
+    (contact,) = _contacts([task]).values()
+    _contact_read(user, task.citizen, contact, fields=IDENTITY_FIELDS, request_id=request_id)
+    return OutreachItem(task, contact)

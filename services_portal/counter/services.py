@@ -130,7 +130,8 @@ def outreach_outcome_record(
     note: str = "",
 ) -> OutreachTask:
     """What came of contacting the person: reached by phone, visited, declined or unreachable, with an
-    optional follow-up date (today or later) and note. The staff member is recorded as its handler."""
+    optional follow-up date (today or later) and note. The staff member is recorded as its handler, and
+    the moment as `outcome_at` (each outcome recorded replaces the last)."""
     task = OutreachTask.objects.select_for_update().select_related("citizen").get(pk=task.pk)
     _check_assisting(staff, task.citizen)
     errors: dict[str, list[str]] = {}
@@ -146,7 +147,10 @@ def outreach_outcome_record(
     task.follow_up_on = follow_up_on
     task.note = note.strip()
     task.handled_by = staff
-    task.save(update_fields=["outcome", "follow_up_on", "note", "handled_by", "updated_at"])
+    # the reach ledger takes a call or a visit as the moment the person was reached
+    task.outcome_at = timezone.now()
+    task.save(update_fields=["outcome", "outcome_at", "follow_up_on", "note", "handled_by", "updated_at"])
+    hooks.on_outreach_outcome(task)
     return task
 
 
@@ -156,11 +160,13 @@ class OutreachRequest:
     counter (an OutreachReason code)."""
 
     citizen_id: int
-    push_id: int
+    push_id: int | None  # None: opened by the reach ledger's escalation rule, not for a push
     service_id: int
     region_code: str
     essential: bool
     reason: str
+    # since when the person has been eligible without being reached (the reach ledger), when known
+    eligible_since: datetime.datetime | None = None
 
 
 def outreach_tasks_open(*, requests: Iterable[OutreachRequest]) -> None:
@@ -174,6 +180,7 @@ def outreach_tasks_open(*, requests: Iterable[OutreachRequest]) -> None:
             region_code=request.region_code,
             essential=request.essential,
             reason=request.reason,
+            eligible_since=request.eligible_since,
         )
         for request in requests
     ]

@@ -59,6 +59,9 @@ from services_portal.counter.models import OutreachOutcome, OutreachReason, Outr
 from services_portal.counter.pdf import checklist_pdf
 from services_portal.counter.selectors import (
     ApplyingFor,
+    OutreachContact,
+    OutreachItem,
+    OutreachSort,
     PersonNotFound,
     applying_for,
     counter_application_form,
@@ -626,19 +629,25 @@ def checklist_pdf_download(request: AuthenticatedHttpRequest, visit: Visit) -> H
 @dataclass(frozen=True)
 class OutreachRow:
     task: OutreachTask
+    contact: OutreachContact
     reason: str
     region_name: str
-    age_days: int
+    waiting_days: int
+    distance_km: float | None
     follow_up_due: bool
 
 
-def _outreach_row(task: OutreachTask, today: datetime.date) -> OutreachRow:
+def _outreach_row(item: OutreachItem, today: datetime.date) -> OutreachRow:
+    task = item.task
+    waiting_since = getattr(task, "waiting_since", None) or task.eligible_since or task.created_at
     return OutreachRow(
         task=task,
+        contact=item.contact,
         # the routing stores a code; a task made by hand may carry its own words
         reason=str(OutreachReason.LABELS.get(task.reason, task.reason)),
         region_name=_region_name(task.region_code),
-        age_days=(today - timezone.localdate(task.created_at)).days,
+        waiting_days=max(0, (today - timezone.localdate(waiting_since)).days),
+        distance_km=getattr(task, "distance_km", None),
         follow_up_due=task.follow_up_on is not None and task.follow_up_on <= today,
     )
 
@@ -650,28 +659,29 @@ def outreach_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = OutreachFilterForm(request.GET)
     form.is_valid()
     today = timezone.localdate()
-    tasks = outreach_tasks_for(request.user, show=form.show_value(), today=today)
+    tasks = outreach_tasks_for(request.user, show=form.show_value(), sort=form.sort_value(), today=today)
     paginator = Paginator(tasks, request.display.page_size(OUTREACH_PAGE_SIZE))
     page = paginator.get_page(request.GET.get("page"))
     shown = outreach_list_read(request.user, page, request_id=_request_id(request))
     context = {
         "form": form,
         "page": page,
-        "rows": [_outreach_row(task, today) for task in shown],
+        "rows": [_outreach_row(item, today) for item in shown],
         "filtered": bool(request.GET.get("show")),
+        "by_distance": form.sort_value() == OutreachSort.DISTANCE,
         "scope_name": _region_name(request.user.region_scope),
     }
     return render(request, "counter/outreach.html", context, status=400 if form.errors else 200)
 
 
 def _task_page(
-    request: AuthenticatedHttpRequest, task: OutreachTask, form: OutreachOutcomeForm, status: int = 200
+    request: AuthenticatedHttpRequest, item: OutreachItem, form: OutreachOutcomeForm, status: int = 200
 ) -> HttpResponse:
     context = {
-        "row": _outreach_row(task, timezone.localdate()),
-        "task": task,
+        "row": _outreach_row(item, timezone.localdate()),
+        "task": item.task,
         "form": form,
-        "recorded": task.outcome != OutreachOutcome.OPEN,
+        "recorded": item.task.outcome != OutreachOutcome.OPEN,
     }
     return render(request, "counter/outreach_task.html", context, status=status)
 
@@ -681,8 +691,8 @@ def _task_page(
 @require_http_methods(["GET", "POST"])
 def outreach_task_page(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
     if request.method != "POST":
-        task = outreach_task_read(request.user, task_id, request_id=_request_id(request))
-        return _task_page(request, task, OutreachOutcomeForm())
+        item = outreach_task_read(request.user, task_id, request_id=_request_id(request))
+        return _task_page(request, item, OutreachOutcomeForm())
     task = outreach_task_get(request.user, task_id)
     form = OutreachOutcomeForm(request.POST)
     if form.is_valid():
@@ -704,8 +714,8 @@ def outreach_task_page(request: AuthenticatedHttpRequest, task_id: int) -> HttpR
                 % {"name": task.citizen.name or task.citizen.resident_id_masked, "outcome": task.get_outcome_display()},
             )
             return redirect("counter:outreach")
-    task = outreach_task_read(request.user, task_id, request_id=_request_id(request))
-    return _task_page(request, task, form, status=400)
+    item = outreach_task_read(request.user, task_id, request_id=_request_id(request))
+    return _task_page(request, item, form, status=400)
 
 
 @never_cache

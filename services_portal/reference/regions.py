@@ -12,6 +12,7 @@ names) and wins over the national data for every 45xxxx code.
 from __future__ import annotations
 
 import csv
+import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -60,6 +61,9 @@ class Region:
     name_zh: str
     # English from one of our tables (Guangxi's regions, the provinces); empty for the rest, written in pinyin.
     name_en_table: str = field(default="", repr=False)
+    # A point in it (its centre as the cpca package gives it, in degrees: data/README.md); Guangxi's regions only.
+    latitude: float | None = field(default=None, repr=False)
+    longitude: float | None = field(default=None, repr=False)
 
     @property
     def name_en(self) -> str:
@@ -153,7 +157,15 @@ def _table() -> dict[str, Region]:
             table[code] = Region(code, city if city in names else code[:2] + "0000", "county", names[code])
     with DATA_FILE.open(encoding="utf-8", newline="") as handle:
         home = [
-            Region(row["code"], row["parent_code"], row["level"], row["name_zh"], row["name_en"])
+            Region(
+                row["code"],
+                row["parent_code"],
+                row["level"],
+                row["name_zh"],
+                row["name_en"],
+                float(row["latitude"]) if row["latitude"] else None,
+                float(row["longitude"]) if row["longitude"] else None,
+            )
             for row in csv.DictReader(handle)
         ]
     # Guangxi first: pages and choices list the home province before the others.
@@ -226,3 +238,28 @@ def display_name(code: str) -> str:
     if (get_language() or "").startswith("en"):
         return ", ".join(part.name for part in reversed(parts))
     return "".join(part.name for part in parts)
+
+
+# The mean radius of the Earth (IUGG), for distances between two points on it.
+EARTH_RADIUS_KM = 6371.0088
+
+
+def point_of(code: str) -> tuple[float, float] | None:
+    """Where a region is (latitude, longitude): its own point, or else its city's (a county without one),
+    or None (outside the home province, or an unknown code)."""
+    for region in (get(code), city_of(code)):
+        if region is not None and region.latitude is not None and region.longitude is not None:
+            return region.latitude, region.longitude
+    return None
+
+
+def distance_km(a: str, b: str) -> float | None:
+    """The great-circle distance (haversine) between the points of two regions (`point_of`), in kilometres;
+    None when either has none. A straight line between centres: the road is longer and a person lives
+    somewhere in the county, but it is enough to put the nearer people first."""
+    here, there = point_of(a), point_of(b)
+    if here is None or there is None:
+        return None
+    lat1, lon1, lat2, lon2 = map(math.radians, (*here, *there))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))

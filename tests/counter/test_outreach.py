@@ -13,10 +13,9 @@ from django.utils import timezone
 from profiles.models import AccessChannel, AccessLogEntry, Role
 from services_portal.catalog.models import ServiceItem
 from services_portal.counter.models import OutreachOutcome, OutreachTask
-from tests.factories import StaffFactory, citizen_make
+from tests.factories import MODEL_BACKEND, StaffFactory, citizen_make
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def signed_in(client, user):
@@ -74,7 +73,7 @@ def test_the_list_puts_essential_assistance_first_then_the_oldest(client, catalo
     # and listing names is a read of each person shown, logged with the purpose outreach
     logged = AccessLogEntry.objects.filter(purpose="outreach", actor=counter_staff)
     assert sorted(logged.values_list("subject", flat=True)) == sorted([a.pk, b.pk, c.pk])
-    assert all(entry.fields == ["name", "resident_id_masked"] for entry in logged)
+    assert all(entry.fields == ["name", "resident_id_masked"] for entry in logged)  # no phone or address held
 
 
 def test_the_list_shows_only_the_staff_members_area(client, catalog, counter_staff):
@@ -107,7 +106,8 @@ def test_the_list_filters_by_outcome_and_brings_back_due_follow_ups(client, cata
     signed_in(client, counter_staff)
     # to do (the default): not yet contacted, or a follow-up due today
     assert listed(client) == [open_task.pk, due.pk]
-    assert listed(client, "?show=all") == [open_task.pk, declined.pk, due.pk, later.pk]
+    # all: those never contacted first, then the follow-ups (the soonest due first), then the rest
+    assert listed(client, "?show=all") == [open_task.pk, due.pk, later.pk, declined.pk]
     assert listed(client, "?show=declined") == [declined.pk]
     assert listed(client, "?show=reached_by_phone") == [later.pk]
     assert client.get("/counter/outreach/?show=nonsense").status_code == 400
@@ -120,7 +120,8 @@ def test_recording_an_outcome_with_a_follow_up(client, catalog, counter_staff):
     html = html_of(client.get(f"/counter/outreach/{task.pk}/", **EN))
     assert "黄秀英" in html and "Reached by phone" in html and "Could not be reached" in html
     entry = AccessLogEntry.objects.filter(purpose="outreach").first()
-    assert entry.channel == AccessChannel.PAGE and "phone" in entry.fields
+    # (no phone or address is held for her: only what the page shows is logged)
+    assert entry.channel == AccessChannel.PAGE and entry.fields == ["name", "region_code", "resident_id_masked"]
     # when staff record that they reached the person by phone, to call again next week
     follow_up = timezone.localdate() + datetime.timedelta(days=7)
     response = client.post(

@@ -39,8 +39,8 @@ DESIGN_FACTS = [
 
 def test_registry_defines_every_fact_of_the_design_once_with_labels_in_both_languages():
     # the design's facts, and a person's own income, from which household income is worked out
-    # and the identity facts that prove who a person is (real-name binding)
-    assert set(FACTS) == {*DESIGN_FACTS, "income_monthly", "full_name", "mobile_phone"}
+    # and the identity facts that prove who a person is (real-name binding), and the address outreach visits
+    assert set(FACTS) == {*DESIGN_FACTS, "income_monthly", "full_name", "mobile_phone", "address"}
     for fact in FACTS.values():
         assert fact.departments, fact.key
         with translation.override("en"):
