@@ -19,9 +19,10 @@ from tests.factories import citizen_make
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DIGITAL = (Purpose.NOTIFY_INBOX, Purpose.NOTIFY_SMS)
-# services that are not essential assistance, to push several in a day
+# services that are not essential assistance, to push several in a day; the first reaches out when the
+# channels before the counter fail (ServiceItem.outreach), as a push must to end at the counter
 ORDINARY = (
-    "gx-social-security-card",
+    "gx-childcare-subsidy",
     "gx-family-doctor",
     "gx-id-card-renewal",
     "gx-hukou-migration",

@@ -49,6 +49,7 @@ from services_portal.notifications.models import (
 )
 from services_portal.notifications.services.routing import (
     Reach,
+    counter_pushes,
     next_channel,
     pushes_route,
     reach_for,
@@ -398,9 +399,14 @@ def _route_on(failed: list[Delivery], reach: dict[int, Reach]) -> int:
     ):
         existing.setdefault(push_id, set()).add(channel)
     rows = []
+    to_counter = counter_pushes({row.push for row in failed})
     for row in failed:
         person = reach.get(row.push.citizen_id)
-        following = next_channel(person, failed=row.channel, existing=existing[row.push_id]) if person else None
+        following = (
+            next_channel(person, failed=row.channel, existing=existing[row.push_id], counter=row.push_id in to_counter)
+            if person
+            else None
+        )
         if following:
             rows.append(Delivery(push_id=row.push_id, channel=following))
             existing[row.push_id].add(following)

@@ -8,7 +8,9 @@
   not reach them; otherwise when the inbox row is still unread after PUSH_UNREAD_ESCALATE_HOURS.
 - A counter outreach task for staff of the person's area, at once when the person does not use the
   portal or granted no digital channel (they chose the counter, or nothing at all); and as the last
-  step when the channels before it failed for good.
+  step when the channels before it failed for good. Only for a push about a service where reaching out
+  helps (ServiceItem.outreach: essential, proactive, time-limited benefits), or about no service (case
+  news, a failed payment): a certificate one asks for (不动产登记, 无犯罪记录证明) never goes to the counter.
 
 Consents and reach are read when the push is routed (and again when it escalates), so a consent
 withdrawn before then is honoured. A ward's pushes reach their guardian, whose consents hold.
@@ -26,6 +28,7 @@ from django.utils import timezone
 from profiles.models import Citizen, User
 from profiles.purposes import Purpose
 from profiles.selectors import consent_holders, consent_in_force_by_purpose
+from services_portal.catalog.models import ServiceItem
 from services_portal.counter.models import OutreachReason
 from services_portal.notifications import hooks
 from services_portal.notifications.models import Delivery, DeliveryChannel, Push
@@ -109,9 +112,21 @@ def reach_for(citizen_ids: Iterable[int], *, now: datetime.datetime | None = Non
     return reach
 
 
-def first_channels(reach: Reach, *, inbox_written: bool = False) -> list[str]:
+def counter_pushes(pushes: Iterable[Push]) -> set[int]:
+    """The pushes (by id) that may end at the counter: about a service with outreach, or about none."""
+    pushes = list(pushes)
+    outreach = set(
+        ServiceItem.objects.filter(
+            pk__in={push.service_id for push in pushes if push.service_id is not None}, outreach=True
+        ).values_list("pk", flat=True)
+    )
+    return {push.pk for push in pushes if push.service_id is None or push.service_id in outreach}
+
+
+def first_channels(reach: Reach, *, inbox_written: bool = False, counter: bool = True) -> list[str]:
     """The channels a push goes to when it is routed. `inbox_written`: its inbox row was written when
-    it was created (a case decision), so the nudge goes with it."""
+    it was created (a case decision), so the nudge goes with it. `counter`: the push may end at the
+    counter (counter_pushes)."""
     if reach.erased:
         return []
     channels: list[str] = []
@@ -119,14 +134,15 @@ def first_channels(reach: Reach, *, inbox_written: bool = False) -> list[str]:
         channels += [DeliveryChannel.INBOX, DeliveryChannel.WEBSOCKET]
     if reach.sms and not reach.inbox:
         channels.append(DeliveryChannel.SMS)
-    if reach.counter_at_once:
+    if reach.counter_at_once and counter:
         channels.append(DeliveryChannel.COUNTER)
     return channels
 
 
-def next_channel(reach: Reach, *, failed: str, existing: Iterable[str]) -> str | None:
+def next_channel(reach: Reach, *, failed: str, existing: Iterable[str], counter: bool = True) -> str | None:
     """Where a push goes when `failed` failed for good: the next channel of the plan it has not tried.
-    The counter is always the last resort; the nudge only ever rides with the inbox."""
+    The counter is always the last resort (where the push may end there, `counter`); the nudge only ever
+    rides with the inbox."""
     if failed not in FALLBACK_ORDER or reach.erased:
         return None
     tried = set(existing)
@@ -134,6 +150,8 @@ def next_channel(reach: Reach, *, failed: str, existing: Iterable[str]) -> str |
         if channel in tried:
             continue
         if channel == DeliveryChannel.SMS and not reach.sms:
+            continue
+        if channel == DeliveryChannel.COUNTER and not counter:
             continue
         return channel
     return None
@@ -146,12 +164,14 @@ def pushes_route(pushes: list[Push], reach: Mapping[int, Reach], *, now: datetim
     for push_id, channel in Delivery.objects.filter(push__in=pushes).values_list("push_id", "channel"):
         existing.setdefault(push_id, set()).add(channel)
     rows = []
+    to_counter = counter_pushes(pushes)
     for push in pushes:
         person = reach.get(push.citizen_id)
         if person is None:
             continue
         had = existing.get(push.pk, set())
-        for channel in first_channels(person, inbox_written=DeliveryChannel.INBOX in had):
+        inbox_written = DeliveryChannel.INBOX in had
+        for channel in first_channels(person, inbox_written=inbox_written, counter=push.pk in to_counter):
             if channel not in had:
                 rows.append(Delivery(push=push, channel=channel))
     Delivery.objects.bulk_create(rows, ignore_conflicts=True)
