@@ -56,6 +56,7 @@ from services_portal.casework.services import (
     case_refuse,
     case_reject,
     case_return,
+    review_respond,
 )
 from services_portal.core.api import ErrorSerializer, StrictBooleanField
 from services_portal.core.i18n import active_suffix, pick
@@ -84,12 +85,23 @@ class CaseEvidenceOutput(serializers.Serializer):
     department_name = serializers.SerializerMethodField()
     observed_at = serializers.DateTimeField()
     criterion = serializers.CharField()
+    value_before = serializers.JSONField(
+        default=None,
+        allow_null=True,
+        help_text="A re-assessment: the value before the current one, when the history has one",
+    )
+    value_before_display = serializers.SerializerMethodField()
+    observed_before = serializers.DateTimeField(default=None, allow_null=True)
 
     def get_label(self, item: dict) -> str:
         return field_label(item["fact"])
 
     def get_value_display(self, item: dict) -> str:
         return fact_value_display(item["fact"], item["value"])
+
+    def get_value_before_display(self, item: dict) -> str | None:
+        before = item.get("value_before")
+        return fact_value_display(item["fact"], before) if before is not None else None
 
     def get_department_name(self, item: dict) -> str:
         return self.context.get("departments", {}).get(item["department"], item["department"])
@@ -153,6 +165,12 @@ class CaseSummaryOutput(serializers.Serializer):
     resubmit_by = serializers.DateField(allow_null=True)
     decided_at = serializers.DateTimeField(allow_null=True)
     delivered_at = serializers.DateTimeField(allow_null=True)
+    reviewed_case_id = serializers.IntegerField(
+        allow_null=True, help_text="A re-assessment (origin review): the case of the benefit under review"
+    )
+    respond_by = serializers.DateField(
+        allow_null=True, help_text="A re-assessment: the person may respond until this day; no stop before"
+    )
 
     def get_region_name(self, case: Case) -> str:
         return regions.display_name(case.region_code) if case.region_code else ""
@@ -239,12 +257,19 @@ class MyCaseOutput(serializers.Serializer):
     amount_cny = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
     state = serializers.CharField()
     state_label = serializers.CharField(source="get_state_display")
+    origin = serializers.ChoiceField(choices=CaseOrigin.choices)
     can_object = serializers.SerializerMethodField()
+    can_respond = serializers.SerializerMethodField(help_text="A re-assessment not yet decided: POST response/")
+    reviewed_case_id = serializers.IntegerField(allow_null=True)
+    respond_by = serializers.DateField(allow_null=True)
     opened_at = serializers.DateTimeField()
     decided_at = serializers.DateTimeField(allow_null=True)
 
     def get_can_object(self, case: Case) -> bool:
         return case.open_to_objection
+
+    def get_can_respond(self, case: Case) -> bool:
+        return case.origin == CaseOrigin.REVIEW and case.state in (CaseState.IN_REVIEW, CaseState.AWAITING_SECOND)
 
 
 class MyCaseDetailOutput(MyCaseOutput):
@@ -502,6 +527,26 @@ class ObjectionApi(APIView):
         return Response(MyCaseDetailOutput(citizen_case_get(citizen, case_id), context=_departments()).data)
 
 
+class ReviewResponseApi(APIView):
+    """Respond to a re-assessment of my benefit (动态认定) before it is decided: the caseworker reads it;
+    the benefit cannot be stopped before I respond or my time to respond is over."""
+
+    permission_classes = [Allowed.to("self.manage")]
+
+    class ReviewResponseInput(serializers.Serializer):
+        text = serializers.CharField(max_length=2000, allow_blank=True)
+
+    @extend_schema(
+        tags=["me"], request=ReviewResponseInput, responses={200: MyCaseDetailOutput, 409: ErrorSerializer, **ERRORS}
+    )
+    def post(self, request, case_id: int):
+        payload = self.ReviewResponseInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        citizen = citizen_of(request.user)
+        review_respond(citizen=citizen, case_id=case_id, text=payload.validated_data["text"])
+        return Response(MyCaseDetailOutput(citizen_case_get(citizen, case_id), context=_departments()).data)
+
+
 urlpatterns = [
     *applications_urlpatterns,
     path("casework/cases/", CaseQueueApi.as_view(), name="api-case-queue"),
@@ -516,4 +561,5 @@ urlpatterns = [
     path("me/cases/", MyCaseListApi.as_view(), name="api-me-cases"),
     path("me/cases/<int:case_id>/", MyCaseApi.as_view(), name="api-me-case"),
     path("me/cases/<int:case_id>/objection/", ObjectionApi.as_view(), name="api-me-case-objection"),
+    path("me/cases/<int:case_id>/response/", ReviewResponseApi.as_view(), name="api-me-case-response"),
 ]

@@ -231,3 +231,18 @@ class ObjectionForm(forms.Form):
         help_text=_("Say what is wrong, for example a record that is out of date. A caseworker will look again."),
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+
+
+class ReviewResponseForm(forms.Form):
+    """The person's answer to a re-assessment of their benefit (动态认定)."""
+
+    text = forms.CharField(
+        label=_("Your response"),
+        required=False,
+        max_length=2000,
+        help_text=_(
+            "Say what is wrong or what has changed, for example a record that is out of date. "
+            "The caseworker reads it before deciding."
+        ),
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )

@@ -134,6 +134,8 @@ class Case(models.Model):
     returned_materials = models.JSONField(default=list, blank=True)
     returned_note = models.TextField(blank=True, max_length=2000)
     resubmit_by = models.DateField(null=True, blank=True)
+    # a re-assessment: the day until which the person may respond before the benefit can be stopped
+    respond_by = models.DateField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
 
@@ -203,6 +205,11 @@ class CaseAction(models.TextChoices):
     OBJECTED = "objected", _("The person objected")
     EVIDENCE_REDACTED = "evidence_redacted", _("Sensitive evidence removed: the person withdrew their consent")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+    # re-assessment (动态认定, casework.services.reassessment)
+    REVIEW_OPENED = "review_opened", _("Opened for re-assessment: the records no longer meet the criteria")
+    RESPONDED = "responded", _("The person responded")
+    BENEFIT_KEPT = "benefit_kept", _("Re-assessed: the benefit continues")
+    BENEFIT_STOPPED = "benefit_stopped", _("Re-assessed: the benefit stops")
 
 
 class CaseEvent(models.Model):

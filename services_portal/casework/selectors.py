@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Count, F, OrderBy, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from profiles.models import AccessChannel, AccessPurpose, Citizen, User
 from profiles.permissions import allowed, scope_prefix
@@ -21,6 +22,7 @@ from services_portal.casework.models import (
     Case,
     CaseAction,
     CaseEvent,
+    CaseOrigin,
     CaseState,
     MaterialFile,
 )
@@ -186,19 +188,22 @@ def queue_services_for(user: User) -> QuerySet[ServiceItem]:
 
 
 # History rows whose words are the person's own, kept apart (CaseObjection).
-PERSON_WORDS = (CaseAction.OBJECTED, CaseAction.RESUBMITTED)
+PERSON_WORDS = (CaseAction.OBJECTED, CaseAction.RESUBMITTED, CaseAction.RESPONDED)
 
 
 def event_text(event: CaseEvent) -> str:
     """What a history row says in words: the caseworker's explanation, or what the person wrote when
     objecting (kept apart, and gone once they closed their account)."""
+    if event.action == CaseAction.BENEFIT_STOPPED:
+        # the text holds the period from which the benefit stops (casework.services.reassessment)
+        return _("The benefit stops from the period %(period)s on.") % {"period": event.text}
     objection = getattr(event, "objection", None) if event.action in PERSON_WORDS else None
     return objection.text if objection is not None else event.text
 
 
 def _with_history(cases: QuerySet[Case]) -> QuerySet[Case]:
     events = CaseEvent.objects.select_related("actor", "objection").order_by("created_at", "id")
-    return cases.select_related("citizen", "service", "first_approver").prefetch_related(
+    return cases.select_related("citizen", "service", "first_approver", "reviewed_case").prefetch_related(
         Prefetch("events", queryset=events)
     )
 
@@ -291,3 +296,36 @@ def citizen_application_by_key(citizen: Citizen, idempotency_key: str) -> Applic
     if not idempotency_key:
         return None
     return Application.objects.filter(citizen=citizen, idempotency_key=idempotency_key).first()
+
+
+@dataclass(frozen=True)
+class ReviewCounts:
+    """Re-assessments (动态认定) of benefits in force in a region: 错保 found and resolved. No person in it."""
+
+    found: int  # review cases opened
+    open: int  # waiting for a decision (or for the person)
+    kept: int  # the benefit continues
+    stopped: int  # the benefit stops from the next period
+
+    @property
+    def resolved(self) -> int:
+        return self.kept + self.stopped
+
+
+def reviews_count(*, region_prefix: str) -> ReviewCounts:
+    """The re-assessments of benefits in the region `region_prefix` and below ("" the province), in one query."""
+    reviews = Case.objects.filter(origin=CaseOrigin.REVIEW)
+    if region_prefix:
+        reviews = reviews.filter(region_code__startswith=region_prefix)
+    counts = reviews.aggregate(
+        found=Count("pk"),
+        open=Count("pk", filter=Q(state__in=[CaseState.IN_REVIEW, CaseState.RETURNED, CaseState.AWAITING_SECOND])),
+        kept=Count("pk", filter=Q(state__in=[CaseState.APPROVED, CaseState.DELIVERED])),
+        stopped=Count("pk", filter=Q(state=CaseState.REJECTED)),
+    )
+    return ReviewCounts(**counts)
+
+
+def review_responses(case: Case) -> list[CaseEvent]:
+    """The person's responses to a re-assessment, oldest first (from the prefetched history)."""
+    return [event for event in case.events.all() if event.action == CaseAction.RESPONDED]

@@ -31,12 +31,13 @@ from profiles.permissions import permission_required
 from profiles.requests import AuthenticatedHttpRequest
 from profiles.selectors import citizen_of, department_names
 from services_portal.casework import hooks
-from services_portal.casework.forms import STEP_FORMS, ObjectionForm, QueueFilterForm, StepForm
+from services_portal.casework.forms import STEP_FORMS, ObjectionForm, QueueFilterForm, ReviewResponseForm, StepForm
 from services_portal.casework.forms_apply import ResubmitForm, WithdrawForm
 from services_portal.casework.models import (
     ApprovalReason,
     Case,
     CaseEvent,
+    CaseOrigin,
     CaseState,
     MaterialFile,
     RefusalReason,
@@ -54,6 +55,7 @@ from services_portal.casework.selectors import (
     queue_counts_for,
     queue_regions_for,
     queue_services_for,
+    review_responses,
 )
 from services_portal.casework.services import (
     CaseConflict,
@@ -66,6 +68,7 @@ from services_portal.casework.services import (
     case_reject,
     case_return,
     case_withdraw,
+    review_respond,
 )
 from services_portal.casework.services.applications import case_resubmit
 from services_portal.casework.views_apply import case_progress
@@ -160,6 +163,65 @@ def _history(case: Case) -> list[HistoryRow]:
         HistoryRow(event, event.get_action_display(), _reason_label(event.reason_code), event_text(event))
         for event in case.events.all()
     ]
+
+
+# -- a re-assessment (动态认定) -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    """A criterion no longer met, with a fact it reads: its value now and before."""
+
+    criterion: str
+    label: str
+    value: str
+    source: str
+    department: str
+    observed_at: datetime.datetime | None
+    value_before: str  # "" when the history holds no earlier value
+    observed_before: datetime.datetime | None
+
+
+@dataclass(frozen=True)
+class ReviewView:
+    reviewed: Case
+    changes: list[ChangeRow]
+    responses: list[CaseEvent]
+    open: bool  # not decided yet: the person may still respond
+
+
+def _review_view(case: Case) -> ReviewView | None:
+    if case.origin != CaseOrigin.REVIEW or case.reviewed_case is None:
+        return None
+    departments = department_names()
+    sources = dict(FactSource.choices)
+    criteria = {item.get("key"): item for item in case.criteria}
+    changes = [
+        ChangeRow(
+            criterion=pick(
+                {
+                    "zh-hans": criteria.get(item.get("criterion"), {}).get("label_zh", ""),
+                    "en": criteria.get(item.get("criterion"), {}).get("label_en", ""),
+                }
+            ),
+            label=field_label(item["fact"]),
+            value=fact_value_display(item["fact"], item["value"]),
+            source=str(sources.get(item.get("source", ""), item.get("source", ""))),
+            department=departments.get(item.get("department", ""), item.get("department", "")),
+            observed_at=parse_datetime(item["observed_at"]) if item.get("observed_at") else None,
+            value_before=fact_value_display(item["fact"], item["value_before"])
+            if item.get("value_before") is not None
+            else "",
+            observed_before=parse_datetime(item["observed_before"]) if item.get("observed_before") else None,
+        )
+        for item in case.evidence
+    ]
+    return ReviewView(
+        reviewed=case.reviewed_case,
+        changes=changes,
+        responses=review_responses(case),
+        open=case.state in (CaseState.IN_REVIEW, CaseState.AWAITING_SECOND),
+    )
 
 
 # -- the caseworker's pages ----------------------------------------------------------------------
@@ -257,8 +319,12 @@ def _open_steps(case: Case, user_id: int) -> list[str]:
         return [*(["return"] if application else []), "approve", "reject"]
     if case.state == CaseState.AWAITING_SECOND:
         return ["reject"] if case.first_approver_id == user_id else ["approve", "reject"]
-    # a benefit that pays is delivered when payments see it paid
-    if case.state == CaseState.APPROVED and case.service.benefit_amount_cny is None:
+    # a benefit that pays is delivered when payments see it paid; a re-assessment kept delivers nothing
+    if (
+        case.state == CaseState.APPROVED
+        and case.service.benefit_amount_cny is None
+        and case.origin != CaseOrigin.REVIEW
+    ):
         return ["deliver"]
     return []
 
@@ -299,6 +365,7 @@ def _case_page(
         "bound": bound,
         "conflict": conflict,
         "first_approval_mine": case.state == CaseState.AWAITING_SECOND and case.first_approver_id == request.user.pk,
+        "review": _review_view(case),
     }
     return render(request, "casework/case.html", context, status=status)
 
@@ -336,6 +403,13 @@ def _step_message(case: Case, decision: str) -> str:
         return _("Case %(number)s is delivered. The person has been told.") % number
     if case.state == CaseState.AWAITING_SECOND:
         return _("Case %(number)s: your approval is recorded. A second caseworker must now approve it.") % number
+    if case.origin == CaseOrigin.REVIEW:
+        if case.state == CaseState.APPROVED:
+            return _("Case %(number)s: the benefit is kept. The person has been told.") % number
+        return (
+            _("Case %(number)s: the benefit stops from the next period. The person has been told and can object.")
+            % number
+        )
     if case.state == CaseState.APPROVED:
         return _("Case %(number)s is approved. The person has been told.") % number
     return _("Case %(number)s is rejected. The person has been told and can object.") % number
@@ -394,8 +468,10 @@ def _my_case_page(
     objection: ObjectionForm | None = None,
     resubmit: ResubmitForm | None = None,
     withdraw: WithdrawForm | None = None,
+    response: ReviewResponseForm | None = None,
 ) -> HttpResponse:
-    bound = objection or resubmit or withdraw
+    bound = objection or resubmit or withdraw or response
+    review = _review_view(case)
     progress = case_progress(case)
     context: dict[str, Any] = {
         "case": case,
@@ -408,7 +484,10 @@ def _my_case_page(
         "form": objection or ObjectionForm(auto_id="objection-%s"),
         "can_resubmit": case.state == CaseState.RETURNED,
         "resubmit_form": resubmit or ResubmitForm(materials=_resubmit_materials(case)),
-        "can_withdraw": progress.undecided,
+        # a re-assessment is not the person's application: they respond to it, they do not withdraw it
+        "can_withdraw": progress.undecided and review is None,
+        "review": review,
+        "response_form": response or ReviewResponseForm(auto_id="response-%s"),
         "withdraw_form": withdraw or WithdrawForm(auto_id="withdraw-%s"),
         # parts the apps above draw (payments, ratings): their own HTML, escaped by their templates
         "parts": mark_safe("".join(hooks.case_page_parts.collect(case, request))),  # noqa: S308
@@ -425,6 +504,17 @@ def my_case_page(request: AuthenticatedHttpRequest, case_id: int) -> HttpRespons
     if request.method != "POST":
         return _my_case_page(request, case)
     action = request.POST.get("action", "object")
+    if action == "respond":
+        response = ReviewResponseForm(request.POST, auto_id="response-%s")
+        if response.is_valid():
+            try:
+                review_respond(citizen=citizen, case_id=case.pk, text=response.cleaned_data["text"])
+            except PortalError as error:
+                errors_from(response, error)
+            else:
+                messages.success(request, _("Your response is sent. The caseworker reads it before deciding."))
+                return redirect("casework:my_case", case_id=case.pk)
+        return _my_case_page(request, citizen_case_get(citizen, case_id), response=response)
     if action == "withdraw":
         withdraw = WithdrawForm(request.POST, auto_id="withdraw-%s")
         if withdraw.is_valid():

@@ -391,7 +391,13 @@ class CaseProgress:
 
 
 _REASONS = (ApprovalReason, RejectionReason, RefusalReason)
-_PERSON_ACTIONS = (CaseAction.SUBMITTED, CaseAction.RESUBMITTED, CaseAction.OBJECTED, CaseAction.WITHDRAWN)
+_PERSON_ACTIONS = (
+    CaseAction.SUBMITTED,
+    CaseAction.RESUBMITTED,
+    CaseAction.OBJECTED,
+    CaseAction.WITHDRAWN,
+    CaseAction.RESPONDED,
+)
 
 
 def _reason_words(code: str) -> str:
@@ -402,7 +408,7 @@ def _reason_words(code: str) -> str:
 
 
 def _by_words(case: Case, event: CaseEvent) -> str:
-    if event.action == CaseAction.OPENED:
+    if event.action in (CaseAction.OPENED, CaseAction.REVIEW_OPENED):
         return _("Data matching")
     if event.action in _PERSON_ACTIONS:
         return _("Counter staff") if event.actor_id and case.origin == CaseOrigin.COUNTER else _("You")
@@ -415,9 +421,27 @@ def _when(day: datetime.date | None) -> str:
     return date_format(day, "DATE_FORMAT") if day else ""
 
 
+def _review_next_step(case: Case) -> str:
+    """What happens next in a re-assessment of a benefit in force (动态认定)."""
+    if case.state in (CaseState.IN_REVIEW, CaseState.AWAITING_SECOND):
+        if case.respond_by:
+            return _(
+                "A caseworker checks whether your benefit continues. You can respond on this page by %(date)s; "
+                "nothing stops before a decision."
+            ) % {"date": _when(case.respond_by)}
+        return _("A caseworker checks whether your benefit continues; nothing stops before a decision.")
+    if case.state == CaseState.APPROVED:
+        return _("Your benefit continues.")
+    if case.state == CaseState.REJECTED:
+        return _("Your benefit stops from the next period. If you think this is wrong, you can object on this page.")
+    return _("This re-assessment was closed.")
+
+
 def next_step(case: Case) -> str:
     """What happens next, in words, for the state the case is in."""
     state = case.state
+    if case.origin == CaseOrigin.REVIEW:
+        return _review_next_step(case)
     if state == CaseState.SUBMITTED:
         return _("The department checks your application, then accepts it or tells you why not.")
     if state == CaseState.IN_REVIEW:

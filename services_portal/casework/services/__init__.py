@@ -10,6 +10,13 @@ from services_portal.casework.services.detection import (
     criteria_record,
     period_of,
 )
+from services_portal.casework.services.reassessment import (
+    Reassessment,
+    benefits_reassess,
+    review_case_event,
+    review_respond,
+    reviews_people_reassess,
+)
 from services_portal.casework.services.transitions import (
     case_accept,
     case_approve,
@@ -28,7 +35,9 @@ from services_portal.casework.services.transitions import (
 __all__ = [
     "CaseConflict",
     "CaseNotFound",
+    "Reassessment",
     "benefit_period",
+    "benefits_reassess",
     "case_accept",
     "case_approve",
     "case_deliver",
@@ -47,4 +56,7 @@ __all__ = [
     "materials_missing",
     "period_of",
     "required_materials",
+    "review_case_event",
+    "review_respond",
+    "reviews_people_reassess",
 ]

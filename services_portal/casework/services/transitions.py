@@ -73,6 +73,20 @@ _PROACTIVE_APPROVED = (
     gettext_lazy("Approved: %(service)s"),
     gettext_lazy("Your benefit was approved. You do not need to apply."),
 )
+# A re-assessment of a benefit in force (origin review), decided.
+_REVIEW_NEWS: dict[str, tuple[Promise, Promise]] = {
+    CaseState.APPROVED: (
+        gettext_lazy("Your benefit continues: %(service)s"),
+        gettext_lazy("After checking your records again, the department keeps your benefit as it is."),
+    ),
+    CaseState.REJECTED: (
+        gettext_lazy("Your benefit stops: %(service)s"),
+        gettext_lazy(
+            "After checking your records again, the department stops your benefit from the next period. "
+            "The reasons are on the case page, where you can object."
+        ),
+    ),
+}
 
 
 def transition_record(
@@ -107,6 +121,8 @@ def _notify(case: Case) -> None:
         return
     if case.state == CaseState.APPROVED and case.origin == CaseOrigin.PROACTIVE:
         news = _PROACTIVE_APPROVED
+    if case.origin == CaseOrigin.REVIEW:
+        news = _REVIEW_NEWS.get(case.state, news)
     title, body = news
     case_news_push(case, key=f"case:{case.pk}:{case.state}:{case.version}", title=title, body=body)
 
@@ -383,7 +399,8 @@ def case_deliver(*, case_id: int, actor: User | None, version: int | None = None
 # -- the applicant's own steps ------------------------------------------------------------------
 
 
-def _own_locked(citizen: Citizen, case_id: int) -> Case:
+def own_case_locked(citizen: Citizen, case_id: int) -> Case:
+    """The person's own case, locked for a step of theirs; not found (404) when it is not theirs."""
     case = (
         Case.objects.select_for_update(of=("self",))
         .select_related("citizen", "service")
@@ -398,7 +415,7 @@ def _own_locked(citizen: Citizen, case_id: int) -> Case:
 @transaction.atomic
 def case_withdraw(*, citizen: Citizen, case_id: int) -> Case:
     """The applicant withdraws an application not yet decided."""
-    case = _own_locked(citizen, case_id)
+    case = own_case_locked(citizen, case_id)
     if case.state not in UNDECIDED_STATES:
         raise CaseConflict("already_decided", _("This application has already been decided: it cannot be withdrawn."))
     transition_record(case, to=CaseState.WITHDRAWN, action=CaseAction.WITHDRAWN, reason_code="applicant", tell=False)
@@ -408,7 +425,7 @@ def case_withdraw(*, citizen: Citizen, case_id: int) -> Case:
 @transaction.atomic
 def case_object(*, citizen: Citizen, case_id: int, text: str) -> Case:
     """The person objects to a decision: the case goes back to the queue for a fresh decision."""
-    case = _own_locked(citizen, case_id)
+    case = own_case_locked(citizen, case_id)
     if not case.open_to_objection:
         raise PortalError("not_decided", _("You can object once the case has been decided."))
     if not text.strip():
