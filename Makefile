@@ -17,7 +17,11 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(INSTALLED)
 
-install: $(INSTALLED)
+# Browser packages (ECharts for the operator's view, axe-core for the end-to-end tests), where npm is installed.
+node_modules/.package-lock.json: package-lock.json
+	if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund; else echo "npm not found: the operator's view shows its tables without charts"; fi
+
+install: $(INSTALLED) node_modules/.package-lock.json
 
 # Compiles locale/*/LC_MESSAGES/django.po with Babel (pure Python: no gettext tools needed to run).
 compilemessages: $(INSTALLED)
@@ -32,7 +36,7 @@ migrate: $(INSTALLED)
 	$(MANAGE) migrate --noinput $(if $(DATABASE_OWNER_URL),--database owner)
 	$(if $(DATABASE_OWNER_URL),$(MANAGE) db_roles)
 
-demo: migrate compilemessages
+demo: migrate compilemessages node_modules/.package-lock.json
 	$(MANAGE) demo_setup
 	$(MANAGE) runserver $(HOST):$(PORT)
 

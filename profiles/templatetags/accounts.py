@@ -16,13 +16,21 @@ def account_state(context: template.Context) -> dict[str, Any]:
     request = context.get("request")
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"signed_in": False, "citizen": None, "can_audit": False, "can_decide": False, "can_pay": False}
+        return {
+            "signed_in": False,
+            "citizen": None,
+            "can_audit": False,
+            "can_decide": False,
+            "can_pay": False,
+            "can_oversee": False,
+        }
     return {
         "signed_in": True,
         "citizen": citizen_signed_in(user),
         "can_audit": allowed(user, "access_log.search"),
         "can_decide": allowed(user, "casework.decide"),
         "can_pay": allowed(user, "payments.manage"),
+        "can_oversee": allowed(user, "reach.view"),
     }
 
 
