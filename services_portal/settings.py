@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "axes",
+    "django_prometheus",
+    "health_check",
     "services_portal.core",
     "services_portal.eligibility",
     "services_portal.catalog",
@@ -76,10 +78,15 @@ INSTALLED_APPS = [
     "recommender",
     "accessibility",
     "services_portal.demo",
+    "services_portal.monitoring",
 ]
 
 MIDDLEWARE = [
+    # request latency and counts for Prometheus (README, "Operations"): first and last, to time it all
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "services_portal.core.middleware.RequestIdMiddleware",
+    # the request id on every log record written while the request is served
+    "services_portal.monitoring.logs.RequestLogContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -95,6 +102,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accessibility.middleware.DisplayPreferencesMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "services_portal.urls"
@@ -233,6 +241,14 @@ LANGUAGE_COOKIE_SAMESITE = "Lax"
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "services_portal" / "static"]
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "services_portal.reach.finders.NpmFileFinder",
+]
+# Browser libraries from npm (package.json, `npm ci`), served from the portal itself (no CDN): only these files.
+NPM_ROOT = BASE_DIR / "node_modules"
+NPM_STATIC_FILES = {"vendor/echarts/echarts.min.js": "echarts/dist/echarts.min.js"}
 # WhiteNoise serves collected files in production and finds them in the apps otherwise.
 STATIC_ROOT = env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles") if PRODUCTION else "") or None
 STORAGES = {
@@ -299,6 +315,12 @@ CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT",
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = CELERY_BROKER_CONNECTION_TIMEOUT
 CELERY_TIMEZONE = TIME_ZONE
+# Workers log through LOGGING (JSON with the task id, services_portal/monitoring/logs.py), not Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Re-assessment (动态认定): days the holder of a benefit under review has to respond before it can be stopped.
+CASE_REVIEW_RESPONSE_DAYS = env.int("CASE_REVIEW_RESPONSE_DAYS", default=14)
+# how often the reach ledger reads new events and applies the escalation rule (reach.tasks.events)
+REACH_EVENTS_SECONDS = env.int("REACH_EVENTS_SECONDS", default=60 * 60)
 CELERY_BEAT_SCHEDULE = {
     "casework-detect-sweep": {
         "task": "services_portal.casework.tasks.detect_sweep",
@@ -323,6 +345,15 @@ CELERY_BEAT_SCHEDULE = {
     "recommender-score-population": {
         "task": "recommender.tasks.score_population",
         "schedule": env.int("RECOMMENDER_SCORE_SECONDS", default=24 * 60 * 60),
+    },
+    # the reach ledger: everyone evaluated daily; the events and the escalation rule hourly
+    "reach-refresh": {
+        "task": "services_portal.reach.tasks.refresh",
+        "schedule": env.int("REACH_REFRESH_SECONDS", default=24 * 60 * 60),
+    },
+    "reach-events": {
+        "task": "services_portal.reach.tasks.events",
+        "schedule": REACH_EVENTS_SECONDS,
     },
 }
 # The reach ledger (DESIGN section 11): reached within this many days of becoming eligible is "in time";
@@ -449,20 +480,31 @@ CATALOG_DATA_FILE = env.path(
     "CATALOG_DATA_FILE", default=BASE_DIR / "services_portal" / "catalog" / "data" / "catalog.yaml"
 )
 
+# Logs (services_portal/monitoring/logs.py): structlog renders every record, with the request id or the
+# Celery task id, as one JSON object a line ("json", production's default) or as readable text ("console").
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "console")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {"plain": {"()": "services_portal.monitoring.logs.PortalFormatter", "renderer": LOG_FORMAT}},
     # no record leaves with a resident ID number in it (services_portal/core/logging.py)
     "filters": {"resident_ids": {"()": "services_portal.core.logging.ResidentIdMask"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["resident_ids"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # a worker's line a task; run eagerly (embedded, tests, benchmarks) they would bury the rest
+        "celery.app.trace": {"level": "WARNING" if CELERY_TASK_ALWAYS_EAGER else "INFO"},
         # runserver's request lines, through the same filter
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
+
+# Prometheus' /metrics (services_portal/monitoring/views.py; README, "Operations"): a scraper sends
+# "Authorization: Bearer <METRICS_TOKEN>" or comes from one of METRICS_ALLOWED_ADDRESSES (the client's address
+# as TRUSTED_PROXY_COUNT reads it); anyone else gets 403. Embedded, the machine itself may scrape.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_ADDRESSES = env.list("METRICS_ALLOWED_ADDRESSES", default=[] if PRODUCTION else ["127.0.0.1", "::1"])
 
 # One-time codes (profiles/services/codes.py): by text message, and printed on a counter visit slip.
 CODE_MINUTES = env.int("CODE_MINUTES", default=10)

@@ -95,7 +95,12 @@ def report_write(
     Charts: overall.png (every metric and coverage, one bar per method) and, per group dimension and
     metric, a grouped bar chart with the groups on the x axis and one bar per method.
     """
-    summary = evaluation_summary(evaluation, min_group_size=min_group_size)
+    return summary_report_write(evaluation_summary(evaluation, min_group_size=min_group_size), directory)
+
+
+def summary_report_write(summary: dict[str, Any], directory: pathlib.Path) -> pathlib.Path:
+    """The same files from a stored summary (RecommenderModel.metrics["summary"]): an auditor's copy of
+    the serving model's evaluation, drawn again from the registry."""
     directory = pathlib.Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     charts = _charts_write(summary, directory)
