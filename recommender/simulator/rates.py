@@ -290,3 +290,43 @@ CONSENT_NOTIFY_COUNTER = Rate(0.85, "assumption: offline people; online 10%")
 
 FACT_KNOWN_FROM_DEPARTMENT = Rate(0.95, "assumption: a department holds most facts about a person")
 FACT_SELF_DECLARED = Rate(0.55, "assumption: people who keep departments out declare about half of the facts")
+
+# -- being reached (recommender.simulator.reach) ------------------------------------------------
+
+PHONE_KNOWN_ONLINE = Rate(
+    0.98,
+    f"approximately: {CNNIC_53} has 99.9% of internet users online by mobile phone, and a government-service "
+    "account is opened with a real-name mobile number; a few numbers on file are out of date",
+)
+PHONE_KNOWN_OFFLINE = Rate(
+    0.60,
+    "assumption: the portal holds a phone number (given at a counter or by a department) for six in ten of the "
+    "people who do not use it; PHONE_KNOWN_OFFLINE_AGE_FACTORS lowers it for the oldest",
+)
+# Multipliers on PHONE_KNOWN_OFFLINE by the upper age of a band (assumption: fewer of the oldest own a phone).
+PHONE_KNOWN_OFFLINE_AGE_FACTORS = {69: 1.1, 79: 0.9, 200: 0.6}
+INBOX_OPEN_DAILY = Rate(
+    0.25,
+    "assumption: an online user with the median activity opens the portal or the app (and so sees the inbox) on a "
+    "given day with a one-in-four chance; more active people more often (their own web and app use, relative to "
+    "the median, between 0.3 and 3 times)",
+)
+# Multipliers on the daily chance by the upper age of a band (assumption: older users look less often).
+INBOX_OPEN_AGE_FACTORS = {59: 1.0, 79: 0.8, 200: 0.6}
+INBOX_DORMANT = Rate(0.08, "assumption: about one online user in twelve does not open the portal for weeks")
+INBOX_OPEN_HOURS = (8.0, 22.0)  # assumption: people open the portal between 8:00 and 22:00, uniformly
+SMS_UNDELIVERABLE = Rate(
+    0.03,
+    "assumption: numbers changed, switched off or out of service; bulk text-message delivery is commonly quoted "
+    "near 97%",
+)
+OUTREACH_CONTACTS_PER_1000 = Rate(
+    2.0,
+    "assumption: outreach contacts (phone calls, or a quarter as many visits) per working day per 1,000 adults "
+    "living in the county: Guangxi's 16,000-odd villages and communities each making a few contacts a day for "
+    "benefits, about 80,000 a day for some 39 million adults",
+)
+OUTREACH_VISIT_COST = Rate(4.0, "assumption: a home visit takes the time of four phone calls")
+OUTREACH_PHONE_ANSWERED = Rate(0.75, "assumption: three calls in four are answered by the person or their family")
+OUTREACH_FOUND_AT_HOME = Rate(0.85, "assumption: a visit finds the person (or a neighbour who passes it on)")
+OUTREACH_DECLINED = Rate(0.02, "assumption: a few people contacted decline the service there and then")
