@@ -19,6 +19,10 @@ from recommender.services.interactions import interaction_record
 from recommender.simulator import population_simulate
 from recommender.tasks import sweep
 from services_portal.feeds.services import feed_batch_ingest
+from services_portal.reach.models import ReachEntry, ReachFigure
+from services_portal.reach.services.escalation import reach_escalate
+from services_portal.reach.services.figures import reach_figures_take
+from services_portal.reach.services.ledger import reach_events_apply, reach_ledger_refresh
 
 DEMO_PASSWORD = "demo-portal-2026"  # noqa: S105 - embedded demo only; refused in production below
 DEMO_STAFF = [
@@ -33,8 +37,11 @@ DEMO_STAFF = [
     ("finance", Role.FINANCE, "450100", ""),
     ("counter", Role.COUNTER_STAFF, "450103", ""),
     ("auditor", Role.AUDITOR, "450000", ""),
+    # the head of Nanning's government: the operator's view of the city and its counties (/oversight/)
+    ("region-head", Role.REGION_HEAD, "450100", ""),
     ("editor", Role.CATALOG_EDITOR, "", ""),
     ("health-feed", Role.DEPARTMENT_FEED, "", "health"),
+    ("police-feed", Role.DEPARTMENT_FEED, "", "public_security"),
 ]
 DEMO_PARENT_ID_FIRST_17 = "45010319900315002"
 # The account the demo parent's benefits are paid into (a valid card number: Luhn check digit).
@@ -44,6 +51,16 @@ DEMO_PARENT_BANK = ("中国工商银行", "6222021234567890128")
 DEMO_PATIENT_ID_FIRST_17 = "45010319850607004"
 DEMO_PATIENT_NAME = "王芳"
 DEMO_PATIENT_PHONE = "13800138000"
+# An 83-year-old in Qingxiu District who does not use the portal: she agreed at the counter that departments
+# may send her records, and the public security bureau delivers her age, household registration, address
+# and mobile number. Eligible for the old-age allowance and not reached, she is on the counter's outreach
+# list with a phone to call and an address to visit.
+DEMO_ELDER_ID_FIRST_17 = "45010319430412026"
+DEMO_ELDER_NAME = "赵桂兰"
+DEMO_ELDER_PHONE = "13800138026"
+DEMO_ELDER_ADDRESS = "南宁市青秀区民族大道88号3栋2单元501室"
+# The reach ledger as if kept this many days: the operator's view has a trend to show.
+DEMO_REACH_DAYS = 10
 # A simulated province small enough to set up in seconds and large enough for the models to learn from.
 DEMO_POPULATION = 2000
 
@@ -60,7 +77,10 @@ class Command(BaseCommand):
         parent = self._parent_with_a_newborn(parent_id, staff["health-feed"], staff["counter"])
         patient_id = DEMO_PATIENT_ID_FIRST_17 + check_character(DEMO_PATIENT_ID_FIRST_17)
         self._known_to_the_health_department(patient_id, staff["health-feed"])
+        elder_id = DEMO_ELDER_ID_FIRST_17 + check_character(DEMO_ELDER_ID_FIRST_17)
+        self._offline_elder(elder_id, staff["police-feed"], staff["counter"])
         self._recommender(parent)
+        self._reach()
         self.stdout.write(
             "Demo ready at http://127.0.0.1:8000/ — every demo password is "
             f"{DEMO_PASSWORD}.\n"
@@ -77,7 +97,9 @@ class Command(BaseCommand):
             "  staff:   caseworker and caseworker2 (/casework/, the childcare subsidy needs both),\n"
             "           health-caseworker, police-caseworker and insurance-caseworker (their department's\n"
             "           applications), finance (/finance/payments/), auditor (/audit/), editor and admin\n"
-            "           (/admin/), counter"
+            "           (/admin/), counter (/counter/outreach/: people to call or visit, among them\n"
+            f"           {DEMO_ELDER_NAME}, 83, not online), region-head (/oversight/: reach of services in Nanning,\n"
+            "           drilling down to its counties; README 'The operator's view and outreach')"
         )
 
     def _staff(self, username: str, role: str, scope: str, department: str) -> User:
@@ -103,6 +125,48 @@ class Command(BaseCommand):
             },
         ]
         feed_batch_ingest(account=health_feed, batch_id="DEMO-IDENTITY-1", rows=rows)
+
+    def _offline_elder(self, resident_id: str, police_feed: User, counter: User) -> None:
+        """Counter staff recorded her and her consents at the counter; the public security bureau's feed
+        delivers what makes her eligible and how to reach her."""
+        if citizen_for_resident_id(resident_id) is None:
+            elder = person_record_at_counter(
+                staff=counter, resident_id=resident_id, name=DEMO_ELDER_NAME, region_code="450103"
+            )
+            for purpose in (Purpose.DATA_MATCHING, Purpose.NOTIFY_COUNTER):
+                consent_grant(citizen=elder, purpose=purpose, channel=ConsentChannel.COUNTER, witness=counter)
+        observed = "2025-06-01"
+        values = {
+            "birth_date": "1943-04-12",
+            "hukou_region_code": "450103",
+            "address": DEMO_ELDER_ADDRESS,
+            "mobile_phone": DEMO_ELDER_PHONE,
+        }
+        rows = [
+            {"resident_id": resident_id, "fact": fact, "value": value, "observed_at": observed}
+            for fact, value in values.items()
+        ]
+        feed_batch_ingest(account=police_feed, batch_id="DEMO-ELDER-1", rows=rows)
+
+    def _reach(self) -> None:
+        """The reach ledger as if kept for DEMO_REACH_DAYS: everyone eligible since then, the escalation
+        rule's two steps taken when they fell due (a reminder, then the counter), what reached people read
+        from what happened, and a day's figures for each day, for the operator's view."""
+        if ReachFigure.objects.exists():
+            return
+        now = timezone.now()
+        began = now - datetime.timedelta(days=DEMO_REACH_DAYS)
+        ledger = reach_ledger_refresh(now=began)
+        # the people whose records the demo's feeds delivered a moment ago were entered then: as if before
+        ReachEntry.objects.filter(eligible_at__gt=began).update(eligible_at=began)
+        escalated = [reach_escalate(now=began + datetime.timedelta(days=days)) for days in (3, 6)]
+        reach_events_apply()
+        for day in range(DEMO_REACH_DAYS + 1):
+            reach_figures_take(on=timezone.localdate(began + datetime.timedelta(days=day)))
+        self.stdout.write(
+            f"reach: {ledger.eligible:,} people and services eligible; escalated with "
+            f"{escalated[0].pushes:,} reminders, then {escalated[1].outreach_tasks:,} outreach tasks"
+        )
 
     def _recommender(self, parent) -> None:
         """A simulated province, the parent's own use of the portal, and a trained model serving."""
