@@ -40,6 +40,7 @@ def oversight_page(request: AuthenticatedHttpRequest, region_code: str | None = 
         "services_query": "" if essential_only else f"?services={ALL_SERVICES}",
         "all_services": ALL_SERVICES,
         "within_days": settings.REACH_WITHIN_DAYS,
+        "small_cell": settings.REACH_SMALL_CELL,
     }
     return render(request, "reach/oversight.html", context)
 

@@ -112,13 +112,17 @@ def test_a_row_ends_when_the_person_is_no_longer_eligible_and_opens_again_when_t
     assert entry(elder, PREFERENTIAL_CARD).eligible_until is None
     assert report.ended == 1
 
-    # when it moves back
+    # when it moves back, the allowance having reached her in the first episode
+    ReachEntry.objects.filter(pk=entry(elder, ELDERLY_ALLOWANCE).pk).update(
+        reached_at=now, reached_channel=ReachChannel.SMS, escalation_step=1, escalated_at=now
+    )
     facts_give(elder, hukou_region_code="450103")
     report = reach_ledger_refresh(now=now + 2 * DAY)
 
-    # then the same row is open again, eligible since the first time
+    # then the same row is open again as a new episode: eligible from now, to be reached again
     row = entry(elder, ELDERLY_ALLOWANCE)
-    assert (row.eligible_at, row.eligible_until) == (now, None)
+    assert (row.eligible_at, row.eligible_until) == (now + 2 * DAY, None)
+    assert (row.reached_at, row.reached_channel, row.escalation_step, row.escalated_at) == (None, "", 0, None)
     assert report.created == 0
 
 

@@ -143,11 +143,12 @@ def reach_ledger_refresh(
     *, now: datetime.datetime, citizen_ids: Sequence[int] | None = None, chunk: int = LEDGER_CHUNK
 ) -> LedgerRefresh:
     """Bring the ledger up to date for everyone not erased (or the people given) as of `now`: an ELIGIBLE
-    outcome makes a row (eligible_at = now) or keeps it (an ended one opened again: eligible_until
-    cleared), with the person's region and groups; a row no longer ELIGIBLE (MAYBE included: a fact is
-    unknown) ends (eligible_until = now). People are evaluated `chunk` at a time, each chunk written in
-    bulk and committed on its own; only rows that changed are written. Then the later steps are read
-    (`reach_events_apply`) for the same people. People given who are erased have their rows ended."""
+    outcome makes a row (eligible_at = now) or keeps it (an ended one opened again is a new episode:
+    eligible from now, its later steps cleared), with the person's region and groups; a row no longer
+    ELIGIBLE (MAYBE included: a fact is unknown) ends (eligible_until = now). People are evaluated `chunk`
+    at a time, each chunk written in bulk and committed on its own; only rows that changed are written.
+    Then the later steps are read (`reach_events_apply`) for the same people. People given who are erased
+    have their rows ended."""
     started = time.perf_counter()
     report = LedgerRefresh()
     on = timezone.localdate(now)
@@ -201,6 +202,7 @@ def _chunk_refresh(
         ).values_list("pk", "citizen_id", "service_id", "region_code", "groups", "eligible_until")
     }
     written: list[ReachEntry] = []
+    reopened: list[int] = []
     eligible_pairs: set[tuple[int, int]] = set()
     if rules:
         population = population_load(ids)
@@ -218,6 +220,8 @@ def _chunk_refresh(
                     report.created += 1
                 elif held[1:] == (region_code, person_bits, None):
                     continue
+                elif held[3] is not None:
+                    reopened.append(held[0])
                 written.append(
                     ReachEntry(
                         citizen_id=citizen_id,
@@ -229,13 +233,24 @@ def _chunk_refresh(
                     )
                 )
     report.eligible += len(eligible_pairs)
-    # eligible_at is not among the fields updated: a row that exists keeps when it first became eligible
+    # eligible_at is not among the fields updated: a row still eligible keeps when it became eligible
     ReachEntry.objects.bulk_create(
         written,
         batch_size=WRITE_BATCH,
         update_conflicts=True,
         unique_fields=["citizen", "service"],
         update_fields=["region_code", "groups", "eligible_until", "updated_at"],
+    )
+    # an ended row eligible again is a new episode: eligible from now, its steps to be reached again
+    ReachEntry.objects.filter(pk__in=reopened).update(
+        eligible_at=now,
+        reached_at=None,
+        reached_channel="",
+        escalation_step=0,
+        escalated_at=None,
+        applied_at=None,
+        decided_at=None,
+        delivered_at=None,
     )
     ending = [held[0] for pair, held in existing.items() if held[3] is None and pair not in eligible_pairs]
     for start in range(0, len(ending), WRITE_BATCH):
