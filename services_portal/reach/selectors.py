@@ -298,11 +298,15 @@ def _headline(counts: dict[str, int]) -> Headline:
 
 
 def _gap(figures: list[GroupFigure]) -> GroupGap | None:
+    """The best and worst group by share reached in time, of those whose share is shown; None when fewer
+    than two are, or all have the same share."""
     shown = [figure for figure in figures if figure.group != groups.ALL and not figure.suppressed]
     if len(shown) < 2:  # noqa: PLR2004 (a gap needs two groups)
         return None
     best = max(shown, key=lambda figure: figure.share or 0)
     worst = min(shown, key=lambda figure: figure.share or 0)
+    if best.share == worst.share:
+        return None
     return GroupGap(
         best=best.label,
         best_share=share_shown(best.reached_in_time, best.due),

@@ -3,14 +3,17 @@ import io
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
-from profiles.models import Role, User
+from profiles.models import Citizen, Role, User
+from profiles.selectors import fact_values_current
 from recommender.models import ModelStatus, RecommenderModel, ScoredList
 from recommender.selectors import recommendations_for
 from services_portal.casework.models import Case
 from services_portal.casework.services import case_approve, case_in_scope
 from services_portal.casework.services.applications import application_form_for, application_submit
 from services_portal.catalog.models import Bundle
+from services_portal.counter.models import OutreachTask
 from services_portal.payments.services import payment_batch_export
+from services_portal.reach.models import ReachFigure
 from tests.casework.test_materials import pdf_bytes
 
 
@@ -35,6 +38,11 @@ def test_the_demo_has_staff_a_parent_and_a_case_for_the_caseworkers(db, django_c
     for_you = recommendations_for(parent)
     assert for_you.personalised and for_you.model_version == model.version
     assert "gx-birth-medical-certificate" not in {item.service.code for item in for_you.items}
+    # and the reach ledger's figures of the last ten days, and 赵桂兰's outreach tasks with her phone and address
+    assert ReachFigure.objects.values("on").distinct().count() == 11
+    elder = Citizen.objects.get(name="赵桂兰")
+    assert OutreachTask.objects.filter(citizen=elder, region_code="450103").exists()
+    assert {"address", "mobile_phone"} <= set(fact_values_current(elder))
 
 
 def test_the_demo_parent_can_apply_for_the_birth_bundle_and_be_paid(db, django_capture_on_commit_callbacks):

@@ -101,6 +101,17 @@ def test_the_gap_between_the_best_and_worst_group_leaves_out_suppressed_groups(c
     assert (disabled["eligible"], disabled["share"]) == ("<10", "–")
 
 
+def test_no_gap_is_named_when_every_group_shown_has_the_same_share(client, region_head, essential):
+    # given two groups of Nanning, each with half reached in time
+    for group in (groups.ELDERLY_80, groups.OFFLINE):
+        ReachFigure.objects.create(
+            on=DAY, region_code="450103", service=essential[0], group=group, eligible=40, due=40, reached_in_time=20
+        )
+
+    # then the page names no best and worst group
+    assert signed_in(client, region_head).get(reverse("reach:oversight")).context["oversight"].gap is None
+
+
 @pytest.mark.parametrize("region_code", ["450000", "450200", "450202", "110000"])
 def test_a_region_outside_the_scope_is_not_found(client, region_head, figures, region_code):
     client = signed_in(client, region_head)
