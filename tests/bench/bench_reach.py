@@ -39,7 +39,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -128,7 +132,7 @@ def run(url: str, *, escalation: bool, seed: int, capacity_scale: float, days: i
     import time_machine
     from django.conf import settings
     from django.core.management import call_command
-    from django.db.models import Count, Q
+    from django.db.models import Count
 
     from profiles.models import User
     from recommender.simulator import reach
@@ -137,7 +141,6 @@ def run(url: str, *, escalation: bool, seed: int, capacity_scale: float, days: i
     from services_portal.casework.tasks import detect_sweep
     from services_portal.catalog.models import ServiceItem
     from services_portal.counter.models import OutreachOutcome, OutreachTask
-    from services_portal.counter.services import outreach_outcome_record
     from services_portal.notifications.tasks import dispatch
     from services_portal.reach.services.escalation import reach_escalate
     from services_portal.reach.services.ledger import reach_events_apply, reach_ledger_refresh
@@ -190,23 +193,7 @@ def run(url: str, *, escalation: bool, seed: int, capacity_scale: float, days: i
             if len(rows) and due.any():
                 timed("inbox reads", reach.inbox_reads_apply, people.ids[rows[due]].tolist(), list(moments[due]))
             if hour == 10 and working:
-                timed(
-                    "counter work",
-                    _counter_day,
-                    rng,
-                    now,
-                    capacity,
-                    carry,
-                    unlimited,
-                    phone_of,
-                    staff,
-                    counter,
-                    OutreachTask,
-                    OutreachOutcome,
-                    outreach_outcome_record,
-                    time_machine,
-                    Q,
-                )
+                timed("counter work", _counter_day, rng, now, capacity, carry, unlimited, phone_of, staff, counter)
             timed("analyze", _statistics_refresh)
             with time_machine.travel(now, tick=False):
                 # as reach.tasks.events does: the people with events in the last two intervals
@@ -234,25 +221,26 @@ def run(url: str, *, escalation: bool, seed: int, capacity_scale: float, days: i
     print("time: " + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()))
 
 
-def _counter_day(
-    rng,
-    now,
-    capacity,
-    carry,
-    unlimited,
-    phone_of,
-    staff,
-    counter,  # noqa: ANN001, PLR0913
-    OutreachTask,
-    OutreachOutcome,
-    outreach_outcome_record,
-    time_machine,
-    Q,
-) -> None:  # noqa: N803
+def _counter_day(  # noqa: PLR0913
+    rng: np.random.Generator,
+    now: datetime.datetime,
+    capacity: dict[str, float],
+    carry: dict[str, float],
+    unlimited: bool,  # noqa: FBT001
+    phone_of: dict[int, bool],
+    staff: dict,
+    counter: dict[str, int],
+) -> None:
+    """Counter staff of each county work their outreach list in its order, as far as their time goes, each
+    outcome recorded at its moment of the working day."""
+    import time_machine
+    from django.db.models import Q
     from django.db.models.functions import Coalesce
 
     from recommender.simulator import reach
     from services_portal.casework.deadlines import working_days_after
+    from services_portal.counter.models import OutreachOutcome, OutreachTask
+    from services_portal.counter.services import outreach_outcome_record
 
     today = now.date()
     tasks = list(

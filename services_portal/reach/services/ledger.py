@@ -349,7 +349,8 @@ def reach_events_apply(*, citizen_ids: Sequence[int] | None = None, since: datet
     Set-based: one UPDATE per kind of event, in one transaction (`since`: one a WRITE_BATCH of people).
     Returns how many steps were filled."""
     if since is not None:
-        people = [pk for pk in people_with_events_since(since) if citizen_ids is None or pk in set(citizen_ids)]
+        given = None if citizen_ids is None else set(citizen_ids)
+        people = [pk for pk in people_with_events_since(since) if given is None or pk in given]
         return sum(
             reach_events_apply(citizen_ids=people[start : start + WRITE_BATCH])
             for start in range(0, len(people), WRITE_BATCH)
