@@ -463,6 +463,8 @@ CONTENT_SECURITY_POLICY = {
 # The portal's own settings.
 PORTAL_HOTLINE = env.str("PORTAL_HOTLINE", default="12345")
 PORTAL_NAME = _("Guangxi Government Services")
+# The Chinese font the counter's checklist PDF embeds (a subset): WenQuanYi Zen Hei, Debian's fonts-wqy-zenhei.
+CHECKLIST_FONT_FILE = env.str("CHECKLIST_FONT_FILE", default="/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 # Department feeds deliver up to 200,000 rows (~20 MB of JSON) in one request; a proxy in front
 # should allow that size only on /api/v1/feeds/.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=64 * 1024 * 1024)

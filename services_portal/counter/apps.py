@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 from django.utils.translation import gettext_lazy as _
 
 from profiles import hooks
@@ -11,6 +12,8 @@ class CounterConfig(AppConfig):
 
     def ready(self) -> None:
         # why inside: the services import the models, which load only after the app configs
+        from services_portal.counter.pdf import checklist_font_check
         from services_portal.counter.services import outreach_account_closed
 
         hooks.on_account_closed.register(outreach_account_closed)
+        checks.register(checklist_font_check)

@@ -2,7 +2,8 @@
 language the person chooses. The page and the PDF print the same words, made here once.
 
 The catalog holds no addresses: "where to go" names the person's region and its government service
-centre (政务服务中心), and the department's window there.
+centre (政务服务中心), and the department's window there; the centre's street address, opening hours and
+phone come from the reference data of the person's region (`reference.service_centres`), when it has them.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from profiles.models import Citizen
 from services_portal.catalog.models import ServiceItem
-from services_portal.reference import regions
+from services_portal.reference import regions, service_centres
 
 CHECKLIST_LANGUAGES = tuple(code for code, _name in settings.LANGUAGES)
 
@@ -33,6 +34,20 @@ class ChecklistItem:
     where: str
     how_long: str
     no_application: str  # for a service granted without application, what that means; else ""
+
+
+@dataclass(frozen=True)
+class ChecklistCentre:
+    """The government service centre of the person's region, with the labels of its lines."""
+
+    heading: str
+    name: str
+    address_label: str
+    address: str
+    hours_label: str
+    hours: str
+    phone_label: str
+    phone: str
 
 
 @dataclass(frozen=True)
@@ -51,6 +66,7 @@ class Checklist:
     hotline: str
     items: tuple[ChecklistItem, ...]
     empty: str
+    centre: ChecklistCentre | None  # None when the reference data has no centre for the person's region
 
 
 def checklist_language(requested: str, fallback: str) -> str:
@@ -86,6 +102,22 @@ def _how_long(service: ServiceItem) -> str:
     return ngettext(
         "Usually decided within %(days)s working day.", "Usually decided within %(days)s working days.", days
     ) % {"days": days}
+
+
+def _centre(region_code: str) -> ChecklistCentre | None:
+    centre = service_centres.of_region(region_code)
+    if centre is None:
+        return None
+    return ChecklistCentre(
+        heading=_("Your government service centre"),
+        name=centre.name,
+        address_label=pgettext("service centre", "Address"),
+        address=centre.address,
+        hours_label=_("Opening hours"),
+        hours=centre.hours,
+        phone_label=pgettext("service centre", "Phone"),
+        phone=centre.phone,
+    )
 
 
 def _item(service: ServiceItem, region: str) -> ChecklistItem:
@@ -128,4 +160,5 @@ def checklist_build(
             hotline=hotline,
             items=tuple(_item(service, region) for service in services),
             empty=_("No services were chosen for this checklist."),
+            centre=_centre(citizen.region_code) if citizen.region_code else None,
         )

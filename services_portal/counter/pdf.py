@@ -1,27 +1,35 @@
 """The checklist as an A4 PDF in large print, made on the server with reportlab.
 
-Chinese is set in reportlab's built-in CID font STSong-Light (the reader's own Song typeface: no font
-file ships with the portal); English in Helvetica, with any Chinese in it (a name, the service centre's
-sign) switched to STSong-Light.
+Chinese is set in WenQuanYi Zen Hei (文泉驿正黑), a subset of it embedded, so the page prints the same on any
+reader; English in Helvetica, with any Chinese in it (a name, the service centre's sign) switched to it.
+The font is Debian's fonts-wqy-zenhei (settings.CHECKLIST_FONT_FILE): a TrueType-outline CJK font, which
+reportlab can subset and embed (not the CFF outlines of Noto CJK). It covers GB 18030 with CJK Extension A;
+a character beyond that (Extension B and later, rare in names) prints as an empty box.
 """
 
 from __future__ import annotations
 
 import re
 from io import BytesIO
+from pathlib import Path
 from xml.sax.saxutils import escape
 
+from django.conf import settings
+from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
 from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer
 
-from services_portal.counter.checklist import Checklist, ChecklistItem
+from services_portal.counter.checklist import Checklist, ChecklistCentre, ChecklistItem
 
-CJK_FONT = "STSong-Light"
+CJK_FONT = "WenQuanYiZenHei"
+# WenQuanYi Zen Hei is the first face of wqy-zenhei.ttc (then Zen Hei Mono and Zen Hei Sharp).
+CJK_FONT_FACE = 0
 LATIN_FONT = "Helvetica"
 LATIN_BOLD = "Helvetica-Bold"
 # Large print: body text of 16 points, headings larger.
@@ -29,9 +37,35 @@ BODY_SIZE = 16
 CJK_RUN = re.compile(r"[\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]+")
 
 
+class ChecklistFontMissing(ImproperlyConfigured):
+    """The font file the PDF embeds is not on this machine: a missing install step, not the user's to fix."""
+
+
+def checklist_font_check(**kwargs) -> list[checks.CheckMessage]:
+    """`manage.py check` warns on a machine without the font, before anyone asks for a checklist PDF."""
+    if Path(settings.CHECKLIST_FONT_FILE).is_file():
+        return []
+    return [
+        checks.Warning(
+            f"The checklist PDF's Chinese font {settings.CHECKLIST_FONT_FILE} is missing: PDFs will fail.",
+            hint="apt-get install fonts-wqy-zenhei, or set CHECKLIST_FONT_FILE to wqy-zenhei.ttc.",
+            id="counter.W001",
+        )
+    ]
+
+
 def _fonts_register() -> None:
-    if CJK_FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
+    path = Path(settings.CHECKLIST_FONT_FILE)
+    # checked for every PDF (one stat), so the answer is the same whether or not an earlier one registered it
+    if not path.is_file():
+        raise ChecklistFontMissing(
+            f"The checklist PDF's Chinese font {path} is missing: install Debian's fonts-wqy-zenhei "
+            "(apt-get install fonts-wqy-zenhei) or point CHECKLIST_FONT_FILE at wqy-zenhei.ttc."
+        )
+    if CJK_FONT in pdfmetrics.getRegisteredFontNames():
+        return
+    # the subset of the glyphs used is embedded in the PDF (reportlab's TTFont always subsets)
+    pdfmetrics.registerFont(TTFont(CJK_FONT, str(path), subfontIndex=CJK_FONT_FACE))
 
 
 class _Styles:
@@ -87,6 +121,20 @@ def _item_flowables(item: ChecklistItem, checklist: Checklist, styles: _Styles) 
     return flowables
 
 
+def _centre_flowables(centre: ChecklistCentre, styles: _Styles) -> list:
+    flowables: list = [
+        Paragraph(styles.text(centre.heading), styles.heading),
+        Paragraph(styles.text(centre.name), styles.person),
+    ]
+    for label, value in (
+        (centre.address_label, centre.address),
+        (centre.hours_label, centre.hours),
+        (centre.phone_label, centre.phone),
+    ):
+        flowables += [Paragraph(styles.text(label), styles.label), Paragraph(styles.text(value), styles.body)]
+    return flowables
+
+
 def checklist_pdf(checklist: Checklist, *, author: str = "") -> bytes:
     """The checklist as the bytes of an A4 PDF."""
     _fonts_register()
@@ -115,6 +163,8 @@ def checklist_pdf(checklist: Checklist, *, author: str = "") -> bytes:
         story.append(KeepTogether(_item_flowables(item, checklist, styles)))
     if not checklist.items:
         story.append(Paragraph(styles.text(checklist.empty), styles.body))
+    if checklist.centre is not None:
+        story.append(KeepTogether(_centre_flowables(checklist.centre, styles)))
     story += [
         Spacer(1, 6 * mm),
         Paragraph(styles.text(checklist.hotline_heading), styles.heading),

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import base64
 import datetime
 import re
-import zlib
+from io import BytesIO
 
 import pytest
 import time_machine
 from django.utils import timezone
+from pypdf import PdfReader
 
 from profiles.models import AccessChannel, AccessLogEntry, ConsentChannel, ConsentEvent, FactSource, FactValue, Role
 from profiles.purposes import Purpose
 from profiles.services.consent import consent_grant
 from profiles.services.facts import fact_record
 from recommender.models import Interaction
+from services_portal.counter.pdf import CJK_FONT, ChecklistFontMissing, checklist_font_check
 from tests.factories import MODEL_BACKEND, StaffFactory, citizen_make, resident_id_make
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
@@ -335,6 +336,9 @@ def test_the_checklist_lists_what_to_bring_where_to_go_and_the_hotline(client, c
     checklist = html.split('<section class="checklist" lang="zh-Hans"', 1)[1]
     assert "高龄津贴" in checklist and "居民身份证或户口簿" in checklist and "社会保障卡" in checklist
     assert "政务服务中心" in checklist and "12345" in checklist and "黄秀英" in checklist
+    assert (
+        "南宁市青秀区东葛路118号" in checklist and "周一至周五 9:00–17:00" in checklist and "0771-5502345" in checklist
+    )
     # and the page links its print stylesheet and the PDF of the same checklist
     assert "counter/checklist-print.css" in html and 'media="print"' in html
     assert f"checklist.pdf?service={ALLOWANCE}&amp;language=zh-hans" in html
@@ -343,44 +347,79 @@ def test_the_checklist_lists_what_to_bring_where_to_go_and_the_hotline(client, c
     checklist = html.split('<section class="checklist" lang="en"', 1)[1]
     assert "Old-age allowance" in checklist and "Resident identity card or household register" in checklist
     assert "government service centre (政务服务中心) of Qingxiu District, Nanning City" in checklist
+    # and it gives the Qingxiu centre's street address, opening hours and phone from the reference data
+    assert "Qingxiu District Government Service Centre" in checklist
+    assert "118 Dongge Road, Qingxiu District, Nanning" in checklist
+    assert "Monday to Friday 9:00–17:00" in checklist and 'href="tel:0771-5502345"' in checklist
     # without a choice, it lists the services the person qualifies for among those suggested
     html = html_of(client.get(address + "checklist/", **EN))
     assert "Old-age allowance" in html.split('<section class="checklist"', 1)[1]
 
 
-def _pdf_text(pdf: bytes) -> bytes:
-    """The PDF's page content: its streams decoded (reportlab writes ASCII85 over Flate), and the escapes
-    of its strings undone (octal codes, escaped parentheses)."""
-    parts = []
-    for header, stream in re.findall(rb"<<(.*?)>>\s*stream\r?\n(.*?)\s*endstream", pdf, re.DOTALL):
-        if b"/ASCII85Decode" in header:
-            stream = base64.a85decode(re.sub(rb"\s+", b"", stream), adobe=True)
-        if b"/FlateDecode" in header:
-            stream = zlib.decompress(stream)
-        parts.append(stream)
-    escape = re.compile(rb"\\([0-7]{1,3}|.)", re.DOTALL)
-    return escape.sub(
-        lambda m: bytes([int(m.group(1), 8)]) if m.group(1)[:1].isdigit() else m.group(1), b"\n".join(parts)
-    )
+def _pdf_text(pdf: bytes) -> str:
+    """The PDF's text as a reader copies it (through each font's ToUnicode map), lines joined by spaces."""
+    return " ".join(page.extract_text() for page in PdfReader(BytesIO(pdf)).pages).replace("\n", " ")
+
+
+def _pdf_fonts(pdf: bytes) -> dict[str, tuple[bool, bool]]:
+    """Each font the PDF's pages use, by name without a subset prefix: (embedded, embedded as a subset),
+    as `pdffonts` reports them."""
+    fonts: dict[str, tuple[bool, bool]] = {}
+    for page in PdfReader(BytesIO(pdf)).pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            # a composite (Type0) font keeps its descriptor in its descendant
+            described = font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font
+            descriptor = described.get("/FontDescriptor")
+            embedded = descriptor is not None and any(
+                key in descriptor.get_object() for key in ("/FontFile", "/FontFile2", "/FontFile3")
+            )
+            name = str(font["/BaseFont"]).lstrip("/")
+            subset = re.match(r"[A-Z]{6}\+", name) is not None
+            fonts[name.split("+", 1)[-1]] = (embedded, subset)
+    return fonts
 
 
 def test_the_checklist_pdf_is_a4_in_the_chosen_language(client, counter_staff, elder):
     address = visit_of(signed_in(client, counter_staff), elder)
     # when staff download the checklist in English
     response = client.get(address + "checklist.pdf", {"service": [ALLOWANCE, DIBAO], "language": "en"}, **EN)
-    # then it is a PDF of A4 pages in Helvetica, naming both services, with the Chinese set in STSong-Light
+    # then it is a PDF of A4 pages in Helvetica, naming both services, with the Chinese (the person's name,
+    # the centre's sign) in a subset of WenQuanYi Zen Hei embedded in it
     pdf = response.content
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert pdf.startswith(b"%PDF-") and b"attachment" in response["Content-Disposition"].encode()
     assert b"/MediaBox [ 0 0 595.2756 841.8898 ]" in pdf
-    assert b"/Helvetica" in pdf and b"/STSong-Light" in pdf
+    fonts = _pdf_fonts(pdf)
+    assert fonts["Helvetica"] == (False, False)
+    assert fonts[f"{CJK_FONT}-0"] == (True, True)
     text = _pdf_text(pdf)
-    assert b"Old-age allowance" in text and b"Minimum living allowance (dibao)" in text and b"12345" in text
+    assert "Old-age allowance" in text and "Minimum living allowance (dibao)" in text and "12345" in text
+    assert "黄秀英" in text and "政务服务中心" in text
+    # and it gives the Qingxiu centre's street address, opening hours and phone
+    assert "Qingxiu District Government Service Centre" in text
+    assert "118 Dongge Road, Qingxiu District, Nanning" in text
+    assert "Monday to Friday 9:00–17:00" in text and "0771-5502345" in text
     # and downloading is a logged read, on the export channel
     assert AccessLogEntry.objects.filter(subject=elder, channel=AccessChannel.EXPORT, purpose="counter_service")
     # when they download it in Chinese
     pdf = client.get(address + "checklist.pdf", {"service": ALLOWANCE, "language": "zh-hans"}).content
-    # then it is set in the CID font, with the service name in it (UCS-2, as the font's encoding has it)
-    assert b"/STSong-Light" in pdf and b"/Helvetica" not in pdf
-    assert len(re.findall(rb"/Type /Page\b", pdf)) >= 1
-    assert "高龄津贴".encode("utf-16-be") in _pdf_text(pdf)
+    # then every font in it is a subset of Zen Hei embedded in the file: no font is left to the reader
+    fonts = _pdf_fonts(pdf)
+    assert fonts and all(name.startswith(f"{CJK_FONT}-") for name in fonts)
+    assert set(fonts.values()) == {(True, True)}
+    assert len(PdfReader(BytesIO(pdf)).pages) >= 1
+    text = _pdf_text(pdf)
+    assert "高龄津贴" in text and "黄秀英" in text
+    assert "南宁市青秀区东葛路118号" in text and "周一至周五 9:00–17:00" in text and "0771-5502345" in text
+
+
+def test_the_checklist_pdf_says_plainly_when_its_font_is_missing(client, counter_staff, elder, settings):
+    # given a machine without the font (fonts-wqy-zenhei not installed)
+    address = visit_of(signed_in(client, counter_staff), elder)
+    settings.CHECKLIST_FONT_FILE = "/nonexistent/wqy-zenhei.ttc"
+    # when staff download a checklist, then the error names the package to install
+    with pytest.raises(ChecklistFontMissing, match="apt-get install fonts-wqy-zenhei"):
+        client.get(address + "checklist.pdf", {"service": ALLOWANCE, "language": "zh-hans"})
+    # and the deployment check warns about it beforehand
+    assert [message.id for message in checklist_font_check()] == ["counter.W001"]
