@@ -2,28 +2,113 @@
 (function () {
   "use strict";
 
-  function readAloud(button) {
-    var target = document.getElementById(button.getAttribute("data-read-aloud"));
-    if (!target) { return; }
-    var synth = window.speechSynthesis;
-    var startLabel = button.getAttribute("data-label-start");
-    var stopLabel = button.getAttribute("data-label-stop");
-    button.hidden = false;
-    button.addEventListener("click", function () {
-      if (synth.speaking) {
-        synth.cancel();
-        button.textContent = startLabel;
-        return;
+  // Read-aloud (适老化): the whole page, or one section of it, with pause/resume and stop. One reader at a
+  // time: starting another stops the first. The text is spoken a sentence at a time, as long utterances
+  // are cut off by some browsers, and pause/resume act on the queue.
+  var reading = null; // {group, paused}
+
+  function spokenText(nodes) {
+    return nodes.filter(function (node) { return !node.classList.contains("read-aloud"); }).map(function (node) {
+      var clone = node.cloneNode(true);
+      if (clone.querySelectorAll) {
+        clone.querySelectorAll(
+          "button, select, input, textarea, script, template, [hidden], [aria-hidden=true], .read-aloud"
+        ).forEach(function (skip) { skip.remove(); });
       }
-      var clone = target.cloneNode(true);
-      clone.querySelectorAll("button, form, [aria-hidden=true]").forEach(function (node) { node.remove(); });
-      var utterance = new SpeechSynthesisUtterance(clone.textContent.replace(/\s+/g, " ").trim());
+      return clone.textContent;
+    }).join(" ").replace(/\s+/g, " ").trim();
+  }
+
+  function sentences(text) {
+    return text.match(/[^。！？；.!?;]+[。！？；.!?;]*/g) || [];
+  }
+
+  function showState(group, state) {
+    var pause = group.querySelector("[data-read-aloud-action=pause]");
+    var stop = group.querySelector("[data-read-aloud-action=stop]");
+    var labels = document.querySelector("[data-label-pause]");
+    pause.hidden = stop.hidden = state === "idle";
+    pause.textContent = labels.getAttribute(state === "paused" ? "data-label-resume" : "data-label-pause");
+    group.classList.toggle("read-aloud-active", state !== "idle");
+  }
+
+  function stopReading() {
+    if (!reading) { return; }
+    var group = reading.group;
+    reading = null;
+    window.speechSynthesis.cancel();
+    showState(group, "idle");
+  }
+
+  function startReading(group, nodes) {
+    var synth = window.speechSynthesis;
+    stopReading();
+    var parts = sentences(spokenText(nodes));
+    if (!parts.length) { return; }
+    var mine = { group: group, paused: false };
+    reading = mine;
+    parts.forEach(function (part, index) {
+      var utterance = new SpeechSynthesisUtterance(part);
       utterance.lang = document.documentElement.lang === "en" ? "en-GB" : "zh-CN";
       utterance.rate = document.body.classList.contains("elder") ? 0.85 : 1;
-      utterance.onend = function () { button.textContent = startLabel; };
-      button.textContent = stopLabel;
+      if (index === parts.length - 1) {
+        utterance.onend = function () { if (reading === mine) { reading = null; showState(group, "idle"); } };
+      }
       synth.speak(utterance);
     });
+    showState(group, "playing");
+  }
+
+  function readAloudGroup(group, nodes) {
+    group.hidden = false;
+    group.addEventListener("click", function (event) {
+      var button = event.target.closest("[data-read-aloud-action]");
+      if (!button) { return; }
+      var action = button.getAttribute("data-read-aloud-action");
+      if (action === "read") {
+        startReading(group, nodes());
+      } else if (action === "stop") {
+        stopReading();
+        group.querySelector("[data-read-aloud-action=read]").focus();
+      } else if (reading && reading.group === group) {
+        reading.paused = !reading.paused;
+        if (reading.paused) { window.speechSynthesis.pause(); } else { window.speechSynthesis.resume(); }
+        showState(group, reading.paused ? "paused" : "playing");
+      }
+    });
+  }
+
+  // A section: an h2 of the page (not one in a card or list item) and what follows it up to the next
+  // heading of its level, or an element marked data-read-aloud-section.
+  function sectionNodes(heading) {
+    var nodes = [heading];
+    for (var node = heading.nextElementSibling; node; node = node.nextElementSibling) {
+      if (/^H[12]$/.test(node.tagName) || node.querySelector("h1, h2")) { break; }
+      nodes.push(node);
+    }
+    return nodes;
+  }
+
+  function readAloudSections(page) {
+    var template = document.getElementById("read-aloud-section");
+    var main = document.getElementById(page.getAttribute("data-read-aloud"));
+    if (!template || !main) { return; }
+    main.querySelectorAll("h2, [data-read-aloud-section]").forEach(function (section) {
+      if (section.tagName === "H2" && section.closest("li, .card, .error-summary, [data-read-aloud-section], [hidden]")) {
+        return;
+      }
+      var group = template.content.firstElementChild.cloneNode(true);
+      var heading = section.tagName === "H2" ? section : section.querySelector("h2, h3");
+      group.querySelector("[data-read-aloud-name]").textContent = heading ? ": " + heading.textContent.trim() : "";
+      if (section.tagName === "H2") {
+        section.insertAdjacentElement("afterend", group);
+        readAloudGroup(group, function () { return sectionNodes(section); });
+      } else {
+        section.insertBefore(group, heading ? heading.nextSibling : section.firstChild);
+        readAloudGroup(group, function () { return [section]; });
+      }
+    });
+    readAloudGroup(page, function () { return [main]; });
   }
 
   // A region answer: when another province is chosen, offer its cities and counties in the second list.
@@ -76,6 +161,7 @@
     var errors = document.querySelector(".error-summary");
     if (errors) { errors.focus(); }
     if (!("speechSynthesis" in window)) { return; }
-    document.querySelectorAll("[data-read-aloud]").forEach(readAloud);
+    document.querySelectorAll("[data-read-aloud]").forEach(readAloudSections);
+    window.addEventListener("pagehide", stopReading);
   });
 })();
