@@ -16,6 +16,7 @@ from knox.models import AuthToken
 from qsessions.models import Session
 
 from profiles import hooks
+from profiles.consent_summaries import ConsentSummary, consent_summary
 from profiles.display import fact_value_display, field_label
 from profiles.facts import FACTS, Sensitivity
 from profiles.models import (
@@ -135,6 +136,11 @@ class ConsentStatus:
             and self.notice is not None
             and self.event.notice_id != self.notice.pk
         )
+
+    @property
+    def summary(self) -> ConsentSummary | None:
+        """The plain-language summary of the notice in force, shown above its legal text."""
+        return consent_summary(self.purpose, self.notice.version if self.notice else None)
 
 
 def consent_overview(citizen: Citizen) -> list[ConsentStatus]:
