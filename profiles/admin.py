@@ -7,8 +7,19 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from knox.admin import AuthTokenAdmin
+from knox.models import AuthToken
 
-from profiles.models import AccessChannel, AccessLogEntry, AccessPurpose, Citizen, ConsentEvent, FactValue, User
+from profiles.models import (
+    AccessChannel,
+    AccessLogEntry,
+    AccessPurpose,
+    AppSignInToken,
+    Citizen,
+    ConsentEvent,
+    FactValue,
+    User,
+)
 from profiles.permissions import allowed, in_scope, purpose_allowed
 from profiles.services.access import citizen_read_for
 
@@ -21,6 +32,45 @@ class PortalUserAdmin(UserAdmin):
         *(UserAdmin.fieldsets or ()),
         (_("Portal role"), {"fields": ["role", "region_scope", "department"]}),
     ]
+
+
+class AppSignInTokenAdmin(AuthTokenAdmin):
+    """knox's own admin, on the proxy that names its model in the portal's languages, with its columns and
+    fields named too (knox's fields have no verbose names)."""
+
+    labels = {
+        "digest": _("token digest"),
+        "user": _("user"),
+        "created": _("created at"),
+        "expiry": _("expires at"),
+    }
+    list_display = ("token_digest", "token_user", "token_created", "token_expiry")
+
+    @admin.display(description=labels["digest"], ordering="digest")
+    def token_digest(self, token: AuthToken) -> str:
+        return token.digest
+
+    @admin.display(description=labels["user"], ordering="user")
+    def token_user(self, token: AuthToken) -> str:
+        return str(token.user)
+
+    @admin.display(description=labels["created"], ordering="created")
+    def token_created(self, token: AuthToken) -> Any:
+        return token.created
+
+    @admin.display(description=labels["expiry"], ordering="expiry")
+    def token_expiry(self, token: AuthToken) -> Any:
+        return token.expiry
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if formfield is not None and db_field.name in self.labels:
+            formfield.label = self.labels[db_field.name]
+        return formfield
+
+
+admin.site.unregister(AuthToken)
+admin.site.register(AppSignInToken, AppSignInTokenAdmin)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -113,16 +163,24 @@ class AuditRecordAdmin(PersonReadLoggedAdmin, ReadOnlyAdmin):
 @admin.register(ConsentEvent)
 class ConsentEventAdmin(AuditRecordAdmin):
     # the person by the record's number only: the masked ID number shows on the (logged) change page
-    list_display = ["citizen_id", "purpose", "granted", "notice", "channel", "witness", "created_at"]
+    list_display = ["person_number", "purpose", "granted", "notice", "channel", "witness", "created_at"]
     list_filter = ["purpose", "granted", "channel"]
     person_fields = ("resident_id_masked", "consents")
+
+    @admin.display(description=_("person's record number"), ordering="citizen_id")
+    def person_number(self, event: ConsentEvent) -> int:
+        return event.citizen_id
 
 
 @admin.register(AccessLogEntry)
 class AccessLogEntryAdmin(AuditRecordAdmin):
-    list_display = ["created_at", "actor", "actor_role", "subject_id", "purpose", "channel", "request_id"]
+    list_display = ["created_at", "actor", "actor_role", "person_number", "purpose", "channel", "request_id"]
     list_filter = ["purpose", "channel", "actor_role"]
     person_fields = ("resident_id_masked", "access_log")
+
+    @admin.display(description=_("person's record number"), ordering="subject_id")
+    def person_number(self, entry: AccessLogEntry) -> int:
+        return entry.subject_id
 
     def person_of(self, obj: AccessLogEntry) -> Citizen:
         return obj.subject

@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from encrypted_fields.fields import EncryptedCharField
+from knox.models import AuthToken
 
 from profiles.purposes import Purpose
 from services_portal.core.i18n import translated
@@ -41,6 +42,8 @@ class User(AbstractUser):
 
     class Meta:
         db_table = "profiles_user"
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
 
     def save(self, *args, **kwargs) -> None:
         if self.is_superuser and self.role == Role.CITIZEN:
@@ -74,8 +77,8 @@ class Citizen(models.Model):
     )
     region_code = models.CharField(_("region"), max_length=6, blank=True, db_index=True)
     personalisation_enabled = models.BooleanField(_("personalisation on"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    erased_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    erased_at = models.DateTimeField(null=True, blank=True, verbose_name=_("erased at"))
 
     class Meta:
         verbose_name = _("citizen")
@@ -105,6 +108,10 @@ class Household(models.Model):
     external_id = models.CharField(max_length=100, unique=True)
     members = models.ManyToManyField(Citizen, related_name="households")
 
+    class Meta:
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+
     def __str__(self) -> str:
         return self.external_id
 
@@ -120,15 +127,15 @@ class FactValue(models.Model):
     which stays as history."""
 
     citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="fact_values")
-    key = models.CharField(max_length=64)
-    value = models.JSONField()
-    source = models.CharField(max_length=20, choices=FactSource)
-    department = models.CharField(max_length=64, blank=True)
+    key = models.CharField(max_length=64, verbose_name=_("fact"))
+    value = models.JSONField(verbose_name=_("value"))
+    source = models.CharField(max_length=20, choices=FactSource, verbose_name=_("source"))
+    department = models.CharField(max_length=64, blank=True, verbose_name=_("department"))
     recorded_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    observed_at = models.DateTimeField()
+    observed_at = models.DateTimeField(verbose_name=_("observed at"))
     expires_at = models.DateTimeField(null=True, blank=True)
-    recorded_at = models.DateTimeField(auto_now_add=True)
-    superseded_at = models.DateTimeField(null=True, blank=True)
+    recorded_at = models.DateTimeField(auto_now_add=True, verbose_name=_("recorded at"))
+    superseded_at = models.DateTimeField(null=True, blank=True, verbose_name=_("superseded at"))
 
     class Meta:
         ordering = ["citizen", "key", "-recorded_at"]
@@ -138,6 +145,8 @@ class FactValue(models.Model):
                 fields=["citizen", "key"], condition=models.Q(superseded_at__isnull=True), name="one_current_value"
             )
         ]
+        verbose_name = _("fact value")
+        verbose_name_plural = _("fact values")
 
     def __str__(self) -> str:
         return f"{self.citizen_id}:{self.key}"
@@ -151,6 +160,10 @@ class FactErrorReport(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        verbose_name = _("report of a wrong fact")
+        verbose_name_plural = _("reports of wrong facts")
+
     def __str__(self) -> str:
         return f"error report on {self.fact_value}"
 
@@ -163,6 +176,10 @@ class TagSuppression(models.Model):
     life_event = models.CharField(max_length=64)
     basis = models.JSONField(default=list, help_text="ids of the FactValues the tag was derived from")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("removed life-event tag")
+        verbose_name_plural = _("removed life-event tags")
 
     def __str__(self) -> str:
         return f"{self.citizen_id} without {self.life_event}"
@@ -182,6 +199,8 @@ class ConsentNotice(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["purpose", "version"], name="notice_version_unique")]
         ordering = ["purpose", "-version"]
+        verbose_name = _("consent notice")
+        verbose_name_plural = _("consent notices")
 
     def __str__(self) -> str:
         return f"{self.purpose} v{self.version}"
@@ -199,18 +218,24 @@ class ConsentEvent(models.Model):
     # `manage.py db_roles` gives the application's role INSERT and SELECT only on this table
     append_only = True
 
-    citizen = models.ForeignKey(Citizen, on_delete=models.PROTECT, related_name="consent_events")
-    purpose = models.CharField(max_length=32, choices=Purpose)
-    granted = models.BooleanField()
-    notice = models.ForeignKey(ConsentNotice, on_delete=models.PROTECT, related_name="+")
-    channel = models.CharField(max_length=10, choices=ConsentChannel)
-    witness = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    citizen = models.ForeignKey(
+        Citizen, on_delete=models.PROTECT, related_name="consent_events", verbose_name=_("person")
+    )
+    purpose = models.CharField(max_length=32, choices=Purpose, verbose_name=_("purpose"))
+    granted = models.BooleanField(verbose_name=_("granted"))
+    notice = models.ForeignKey(ConsentNotice, on_delete=models.PROTECT, related_name="+", verbose_name=_("notice"))
+    channel = models.CharField(max_length=10, choices=ConsentChannel, verbose_name=_("channel"))
+    witness = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("witness")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["-created_at", "-id"]
         # "the latest row of this person" must not make the database walk the whole ledger by time
         indexes = [models.Index(fields=["citizen", "-created_at"], name="consent_citizen_latest")]
+        verbose_name = _("consent record")
+        verbose_name_plural = _("consent records")
 
     def __str__(self) -> str:
         return f"{self.citizen_id} {'grant' if self.granted else 'withdraw'} {self.purpose}"
@@ -240,14 +265,14 @@ class AccessLogEntry(models.Model):
 
     append_only = True
 
-    actor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    actor_role = models.CharField(max_length=20, choices=Role)
-    subject = models.ForeignKey(Citizen, on_delete=models.PROTECT, related_name="access_log")
-    fields = models.JSONField(default=list)
-    purpose = models.CharField(max_length=32, choices=AccessPurpose)
-    channel = models.CharField(max_length=10, choices=AccessChannel)
-    request_id = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name=_("actor"))
+    actor_role = models.CharField(max_length=20, choices=Role, verbose_name=_("actor's role"))
+    subject = models.ForeignKey(Citizen, on_delete=models.PROTECT, related_name="access_log", verbose_name=_("person"))
+    fields = models.JSONField(default=list, verbose_name=_("what was read"))
+    purpose = models.CharField(max_length=32, choices=AccessPurpose, verbose_name=_("purpose"))
+    channel = models.CharField(max_length=10, choices=AccessChannel, verbose_name=_("channel"))
+    request_id = models.CharField(max_length=64, blank=True, verbose_name=_("request ID"))
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -308,6 +333,15 @@ class AppToken(models.Model):
 
     def __str__(self) -> str:
         return self.device_name or "app"
+
+
+class AppSignInToken(AuthToken):
+    """django-rest-knox's token, under a translated name in the administration (knox's model has none)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("app sign-in token")
+        verbose_name_plural = _("app sign-in tokens")
 
 
 class BankAccount(models.Model):

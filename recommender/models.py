@@ -86,8 +86,8 @@ class RecommenderModel(models.Model):
     people_count = models.PositiveIntegerField(_("people trained on"), default=0)
     interaction_count = models.PositiveIntegerField(_("interactions trained on"), default=0)
     note = models.TextField(_("note"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    activated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    activated_at = models.DateTimeField(null=True, blank=True, verbose_name=_("activated at"))
 
     class Meta:
         ordering = ["-version"]
@@ -120,6 +120,10 @@ class ScoredList(models.Model):
     services = models.BinaryField(default=bytes)
     shares = models.BinaryField(default=bytes)
     scored_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("scored list")
+        verbose_name_plural = _("scored lists")
 
     def __str__(self) -> str:
         return f"{self.citizen_id} by v{self.model_id}"

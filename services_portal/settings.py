@@ -60,7 +60,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
-    "axes",
+    "profiles.axes_app.AxesConfig",  # django-axes, under a translated name in the administration
     "django_prometheus",
     "health_check",
     "services_portal.core",

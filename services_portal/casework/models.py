@@ -76,6 +76,8 @@ class Application(models.Model):
             ),
         ]
         ordering = ["-created_at", "-id"]
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
 
     def __str__(self) -> str:
         return f"application {self.pk}"
@@ -180,6 +182,8 @@ class Case(models.Model):
             ),
         ]
         ordering = ["opened_at", "id"]
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
 
     def __str__(self) -> str:
         return f"case {self.pk}: {self.service.code} {self.period}"
@@ -226,6 +230,8 @@ class CaseEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name = _("case history entry")
+        verbose_name_plural = _("case history entries")
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.action}"
@@ -238,6 +244,10 @@ class CaseObjection(models.Model):
 
     event = models.OneToOneField(CaseEvent, on_delete=models.PROTECT, related_name="objection")
     text = models.TextField(max_length=2000)
+
+    class Meta:
+        verbose_name = _("applicant's reply on a case")
+        verbose_name_plural = _("applicants' replies on cases")
 
     def __str__(self) -> str:
         return f"objection in {self.event_id}"
@@ -262,6 +272,8 @@ class MaterialFile(models.Model):
 
     class Meta:
         ordering = ["uploaded_at", "id"]
+        verbose_name = _("material file")
+        verbose_name_plural = _("material files")
 
     def __str__(self) -> str:
         return f"{self.material} of application {self.application_id}"

@@ -68,9 +68,13 @@ class ServiceItem(models.Model):
     name_en = models.CharField(_("name (English)"), max_length=200)
     description_zh = models.TextField(_("description (Chinese)"))
     description_en = models.TextField(_("description (English)"))
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="services")
-    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="services")
-    life_events = models.ManyToManyField(LifeEvent, blank=True, related_name="services")
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="services", verbose_name=_("category")
+    )
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="services", verbose_name=_("department")
+    )
+    life_events = models.ManyToManyField(LifeEvent, blank=True, related_name="services", verbose_name=_("life events"))
     online = models.BooleanField(_("can be done online"), default=True)
     counter = models.BooleanField(_("can be done at a counter"), default=True)
     proactive = models.BooleanField(
@@ -126,7 +130,7 @@ class Criterion(models.Model):
     label_zh = models.CharField(_("label (Chinese)"), max_length=300)
     label_en = models.CharField(_("label (English)"), max_length=300)
     expression = models.TextField(_("expression"), help_text=_("A rule-engine expression over facts."))
-    position = models.PositiveSmallIntegerField(default=0)
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
 
     label = translated("label")
 
@@ -149,7 +153,14 @@ class Criterion(models.Model):
 class Bundle(DescribedEntry):
     """一件事: the several items one life event needs, done together."""
 
-    life_event = models.ForeignKey(LifeEvent, on_delete=models.SET_NULL, null=True, blank=True, related_name="bundles")
+    life_event = models.ForeignKey(
+        LifeEvent,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="bundles",
+        verbose_name=_("life event"),
+    )
     services = models.ManyToManyField(ServiceItem, through="BundleItem", related_name="bundles")
 
     class Meta(DescribedEntry.Meta):
@@ -158,13 +169,17 @@ class Bundle(DescribedEntry):
 
 
 class BundleItem(models.Model):
-    bundle = models.ForeignKey(Bundle, on_delete=models.CASCADE, related_name="items")
-    service = models.ForeignKey(ServiceItem, on_delete=models.CASCADE, related_name="bundle_items")
-    position = models.PositiveSmallIntegerField(default=0)
+    bundle = models.ForeignKey(Bundle, on_delete=models.CASCADE, related_name="items", verbose_name=_("bundle"))
+    service = models.ForeignKey(
+        ServiceItem, on_delete=models.CASCADE, related_name="bundle_items", verbose_name=_("service")
+    )
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
 
     class Meta:
         ordering = ["bundle", "position"]
         constraints = [models.UniqueConstraint(fields=["bundle", "service"], name="bundle_item_unique")]
+        verbose_name = _("service in a bundle")
+        verbose_name_plural = _("services in bundles")
 
     def __str__(self) -> str:
         return f"{self.bundle.code} #{self.position}: {self.service.code}"

@@ -33,6 +33,8 @@ class FeedBatch(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["department", "batch_id"], name="feed_batch_unique")]
         ordering = ["-received_at"]
+        verbose_name = _("feed batch")
+        verbose_name_plural = _("feed batches")
 
     def __str__(self) -> str:
         return f"{self.department}/{self.batch_id}"
@@ -47,6 +49,8 @@ class FeedRowRejection(models.Model):
 
     class Meta:
         ordering = ["batch", "row_number"]
+        verbose_name = _("rejected feed row")
+        verbose_name_plural = _("rejected feed rows")
 
     def __str__(self) -> str:
         return f"{self.batch} row {self.row_number}: {self.reason}"

@@ -31,6 +31,8 @@ class Notification(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.citizen_id}"
@@ -51,23 +53,30 @@ class Push(models.Model):
     """The outbox: one row per person, service and trigger, written in the same transaction as the
     change that caused it. Delivery happens after commit, channel by channel (Delivery)."""
 
-    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="pushes")
+    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="pushes", verbose_name=_("person"))
     service = models.ForeignKey(
-        "catalog.ServiceItem", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "catalog.ServiceItem",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("service"),
     )
-    trigger = models.CharField(max_length=20, choices=Trigger)
+    trigger = models.CharField(max_length=20, choices=Trigger, verbose_name=_("trigger"))
     # person, service, trigger and what set it off (the life event and its date, the case version ...)
-    idempotency_key = models.CharField(max_length=200, unique=True)
-    essential = models.BooleanField(default=False, help_text="Essential assistance goes first.")
-    title_zh = models.CharField(max_length=200)
-    title_en = models.CharField(max_length=200)
-    body_zh = models.TextField()
-    body_en = models.TextField()
-    link = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    idempotency_key = models.CharField(max_length=200, unique=True, verbose_name=_("idempotency key"))
+    essential = models.BooleanField(
+        default=False, help_text="Essential assistance goes first.", verbose_name=_("essential assistance")
+    )
+    title_zh = models.CharField(max_length=200, verbose_name=_("title (Chinese)"))
+    title_en = models.CharField(max_length=200, verbose_name=_("title (English)"))
+    body_zh = models.TextField(verbose_name=_("text (Chinese)"))
+    body_en = models.TextField(verbose_name=_("text (English)"))
+    link = models.CharField(max_length=200, blank=True, verbose_name=_("link"))
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("created at"))
     # not delivered before: quiet hours and the daily limit defer a push, never drop it
-    not_before = models.DateTimeField(null=True, blank=True, db_index=True)
-    routed_at = models.DateTimeField(null=True, blank=True)
+    not_before = models.DateTimeField(null=True, blank=True, db_index=True, verbose_name=_("not before"))
+    routed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("routed at"))
 
     title = translated("title")
     body = translated("body")
@@ -76,6 +85,8 @@ class Push(models.Model):
         ordering = ["-created_at", "-id"]
         # the daily limit counts a person's pushes routed today
         indexes = [models.Index(fields=["citizen", "routed_at"])]
+        verbose_name = _("push")
+        verbose_name_plural = _("pushes")
 
     def __str__(self) -> str:
         return self.idempotency_key
@@ -100,19 +111,23 @@ class Delivery(models.Model):
     """One push on one channel. The state moves pending → sending → delivered (or a failure) in
     committed steps, so a worker killed mid-send leaves a row that says what it was doing."""
 
-    push = models.ForeignKey(Push, on_delete=models.CASCADE, related_name="deliveries")
-    channel = models.CharField(max_length=10, choices=DeliveryChannel)
-    state = models.CharField(max_length=20, choices=DeliveryState, default=DeliveryState.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
+    push = models.ForeignKey(Push, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("push"))
+    channel = models.CharField(max_length=10, choices=DeliveryChannel, verbose_name=_("channel"))
+    state = models.CharField(
+        max_length=20, choices=DeliveryState, default=DeliveryState.PENDING, verbose_name=_("state")
+    )
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
     # the channel's own id for the message: a gateway drops a second message with the same id
-    external_id = models.CharField(max_length=100, blank=True)
-    last_error = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    external_id = models.CharField(max_length=100, blank=True, verbose_name=_("gateway message ID"))
+    last_error = models.CharField(max_length=300, blank=True, verbose_name=_("last error"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["push", "channel"], name="one_delivery_per_channel")]
         indexes = [models.Index(fields=["state", "updated_at"])]
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
 
     def __str__(self) -> str:
         return f"{self.push_id} {self.channel} {self.state}"
@@ -123,11 +138,17 @@ class Fanout(models.Model):
     the pushes to the groups' people are written even when the task that writes them is lost before
     it is queued (the dispatcher queues it again). Writing them twice pushes nothing twice."""
 
-    service = models.ForeignKey("catalog.ServiceItem", on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=200, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    service = models.ForeignKey(
+        "catalog.ServiceItem", on_delete=models.CASCADE, related_name="+", verbose_name=_("service")
+    )
+    key = models.CharField(max_length=200, unique=True, verbose_name=_("key"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     # when the tasks that write the pushes, a chunk of people each, were queued
-    dispatched_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True, db_index=True, verbose_name=_("dispatched at"))
+
+    class Meta:
+        verbose_name = _("new-service fan-out")
+        verbose_name_plural = _("new-service fan-outs")
 
     def __str__(self) -> str:
         return self.key

@@ -112,6 +112,8 @@ class PaymentEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name = _("payment history entry")
+        verbose_name_plural = _("payment history entries")
 
     def __str__(self) -> str:
         return f"{self.payment_id} {self.action}"

@@ -107,6 +107,8 @@ class Rating(models.Model):
             models.CheckConstraint(condition=models.Q(level__gte=1, level__lte=5), name="rating_level_1_to_5"),
         ]
         ordering = ["-created_at", "-id"]
+        verbose_name = _("service rating")
+        verbose_name_plural = _("service ratings")
 
     def __str__(self) -> str:
         return f"rating of case {self.case_id}: {self.level}"
@@ -148,6 +150,8 @@ class FollowUp(models.Model):
     class Meta:
         indexes = [models.Index(fields=["state", "due_on"], name="follow_up_queue")]
         ordering = ["due_on", "id"]
+        verbose_name = _("follow-up of a rating")
+        verbose_name_plural = _("follow-ups of ratings")
 
     def __str__(self) -> str:
         return f"follow-up of {self.rating}"

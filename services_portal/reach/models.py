@@ -87,6 +87,8 @@ class ReachFigure(models.Model):
             models.UniqueConstraint(fields=["on", "region_code", "service", "group"], name="one_reach_figure")
         ]
         indexes = [models.Index(fields=["on", "group", "region_code"], name="reach_figure_by_group")]
+        verbose_name = _("reach figure")
+        verbose_name_plural = _("reach figures")
 
     def __str__(self) -> str:
         return f"{self.on} {self.region_code} {self.service_id} {self.group}"
