@@ -61,7 +61,13 @@ class ServiceDetailOutput(ServiceListOutput):
 
 
 FILTER_PARAMETERS = [
-    OpenApiParameter("q", OpenApiTypes.STR, description="Text in either language"),
+    OpenApiParameter(
+        "q",
+        OpenApiTypes.STR,
+        description=(
+            "Words in either language, everyday or formal, pinyin or its initials; results ranked by relevance"
+        ),
+    ),
     OpenApiParameter("category", OpenApiTypes.STR),
     OpenApiParameter("department", OpenApiTypes.STR),
     OpenApiParameter("life_event", OpenApiTypes.STR),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Case, Prefetch, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 
 from services_portal.catalog.models import (
@@ -17,6 +17,8 @@ from services_portal.catalog.models import (
     ServiceItem,
 )
 
+SEARCH_RANK = "search_rank"
+
 
 def service_list(
     *,
@@ -27,16 +29,21 @@ def service_list(
     bundle: str = "",
     proactive: bool | None = None,
 ) -> QuerySet[ServiceItem]:
-    """Published service items matching the filters; text search covers both languages."""
+    """Published service items matching the filters. With a query, those the catalog search finds (both
+    languages, everyday words, pinyin, one typo), the most relevant first; when it finds none, those whose text
+    contains the query as written. Without one, by topic and code."""
     services = ServiceItem.objects.filter(is_published=True).select_related("category", "department")
+    order: tuple[Any, ...] = ("category__code", "code")
     if q := q.strip():
-        services = services.filter(
-            Q(name_zh__icontains=q)
-            | Q(name_en__icontains=q)
-            | Q(description_zh__icontains=q)
-            | Q(description_en__icontains=q)
-            | Q(code__icontains=q)
-        )
+        # The search's dictionaries (segmenter, pinyin) load on the first query, not in every process.
+        from services_portal.catalog.search import service_ids_ranked
+
+        if ranked := service_ids_ranked(query=q):
+            relevance = Case(*(When(pk=pk, then=Value(position)) for position, pk in enumerate(ranked)))
+            services = services.filter(pk__in=ranked).annotate(**{SEARCH_RANK: relevance})
+            order = (SEARCH_RANK,)
+        else:
+            services = services.filter(text_contains(q))
     if category:
         services = services.filter(category__code=category)
     if department:
@@ -47,7 +54,23 @@ def service_list(
         services = services.filter(bundles__code=bundle)
     if proactive is not None:
         services = services.filter(proactive=proactive)
-    return services.prefetch_related("life_events").distinct().order_by("category__code", "code")
+    return services.prefetch_related("life_events").distinct().order_by(*order)
+
+
+def by_relevance(services: QuerySet[ServiceItem]) -> bool:
+    """Whether `service_list` ranked these by the search (rather than by topic and code)."""
+    return SEARCH_RANK in services.query.annotations
+
+
+def text_contains(q: str) -> Q:
+    """Services whose name, description or code contains `q` as written, in either language."""
+    return (
+        Q(name_zh__icontains=q)
+        | Q(name_en__icontains=q)
+        | Q(description_zh__icontains=q)
+        | Q(description_en__icontains=q)
+        | Q(code__icontains=q)
+    )
 
 
 def service_get(*, code: str) -> ServiceItem:

@@ -6,7 +6,14 @@ from accessibility.middleware import DisplayHttpRequest
 from profiles.selectors import citizen_signed_in
 from services_portal.catalog import hooks
 from services_portal.catalog.forms import ServiceFilterForm
-from services_portal.catalog.selectors import bundle_get, bundle_list, facets, service_get, service_list
+from services_portal.catalog.selectors import (
+    bundle_get,
+    bundle_list,
+    by_relevance,
+    facets,
+    service_get,
+    service_list,
+)
 
 PAGE_SIZE = 12
 
@@ -14,14 +21,21 @@ PAGE_SIZE = 12
 def service_list_page(request: DisplayHttpRequest) -> HttpResponse:
     form = ServiceFilterForm(request.GET)
     filters = form.filters()
-    paginator = Paginator(service_list(**filters), request.display.page_size(PAGE_SIZE))
+    services = service_list(**filters)
+    paginator = Paginator(services, request.display.page_size(PAGE_SIZE))
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
         "catalog/service_list.html",
-        {"form": form, "page": page, "filtered": bool(filters), "query": query.urlencode()},
+        {
+            "form": form,
+            "page": page,
+            "filtered": bool(filters),
+            "ranked": by_relevance(services),
+            "query": query.urlencode(),
+        },
     )
 
 
