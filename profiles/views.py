@@ -360,6 +360,8 @@ def facts_edit_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     current = fact_values_current(citizen)
     sensitive_allowed = consent_given(citizen.consent_holder, Purpose.SENSITIVE_FACTS)
     form = FactsForm(request.POST, facts=_editable_facts(current, sensitive_allowed))
+    if form.refining:
+        return _facts_page(request, citizen, form=form)
     # Values for facts shown read-only reach the service too: it refuses them with its own message.
     values = form_values(FACTS.values(), request.POST)
     try:

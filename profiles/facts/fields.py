@@ -15,8 +15,11 @@ NOT_SURE = ("", _("Not sure, or I prefer not to say"))
 
 # The checkbox beside a list fact's text box that answers "none" is named after the fact with this suffix.
 NONE_SUFFIX = "_none"
-# The province list beside a region fact's list of cities and counties is named after the fact with this suffix.
+# A region fact's lists (province, then city, then the county, which is named after the fact) use these suffixes;
+# the button that, without scripts, brings the page back with the chosen city's counties uses the last.
 PROVINCE_SUFFIX = "_province"
+CITY_SUFFIX = "_city"
+REFINE_SUFFIX = "_refine"
 
 
 def fact_form_value(fact: FactDefinition, data: Mapping[str, Any]) -> Any:
@@ -26,17 +29,29 @@ def fact_form_value(fact: FactDefinition, data: Mapping[str, Any]) -> Any:
     if fact.none_answer and not str(value).strip() and data.get(fact.key + NONE_SUFFIX):
         return NONE_ANSWER
     if fact.type == FactType.REGION:
-        return region_form_value(str(value).strip(), str(data.get(fact.key + PROVINCE_SUFFIX, "")).strip())
+        return region_form_value(
+            str(value).strip(),
+            str(data.get(fact.key + PROVINCE_SUFFIX, "")).strip(),
+            str(data.get(fact.key + CITY_SUFFIX, "")).strip(),
+        )
     return value
 
 
-def region_form_value(region_code: str, province_code: str) -> str:
-    """A region answer from its two lists. A province chosen without a county in it (another province, or
-    the county list was not refreshed because scripts are off) answers "somewhere in that province"; the
-    page then offers that province's counties to narrow it down. The home province alone stays "not sure"."""
+def region_form_value(region_code: str, province_code: str, city_code: str = "") -> str:
+    """A region answer from its lists: the county when it lies in the chosen city (or, with no city list,
+    in the province); else the city; else another province ("somewhere in that province"). A county list
+    that does not agree with the city above it was not refreshed (scripts are off): the city is the answer,
+    and the page offers that city's counties next. The home province alone stays "not sure"."""
     province = regions.get(province_code)
-    if province is None or province.level != "province" or regions.is_within(region_code, province_code):
+    if province is None or province.level != "province":
         return region_code
+    city = regions.get(city_code) if city_code else None
+    if city is not None and not regions.is_within(city.code, province.code):
+        city = None
+    if region_code and regions.is_within(region_code, city.code if city else province.code):
+        return region_code
+    if city is not None:
+        return city.code
     if not region_code and province.code == regions.HOME_PROVINCE:
         return ""
     return province.code
@@ -88,59 +103,87 @@ class ListOrNoneWidget(forms.MultiWidget):
         return context
 
 
-def region_choices(province_code: str) -> list[Any]:
-    """A province's cities and counties, grouped by city; districts a municipality or province runs directly
-    come first, in a group named after it."""
+def region_cities(province_code: str) -> list[tuple[str, str]]:
+    """The first step in a province: its cities, and the province itself for the districts or county-level
+    cities it runs directly (a municipality's districts; 湖北省's 仙桃市)."""
     province = regions.get(province_code)
     if province is None:
-        return [NOT_SURE]
-    direct = [(child.code, child.name) for child in regions.children(province.code) if child.level == "county"]
-    groups = [(province.name, [(province.code, province.name), *direct])]
-    for city in regions.children(province.code):
-        if city.level == "city":
-            counties = [(child.code, child.name) for child in regions.children(city.code)]
-            groups.append((city.name, [(city.code, city.name), *counties]))
-    return [NOT_SURE, *groups]
+        return []
+    children = regions.children(province.code)
+    direct = [(province.code, province.name)] if any(child.level == "county" for child in children) else []
+    return direct + [(child.code, child.name) for child in children if child.level == "city"]
+
+
+def region_counties(city_code: str) -> list[tuple[str, str]]:
+    """The second step: the counties and districts of a city, or those a province runs directly."""
+    return [(child.code, child.name) for child in regions.children(city_code) if child.level == "county"]
+
+
+def region_city_of(code: str) -> str:
+    """The first step's answer for a region: its city, or its province for one the province runs directly."""
+    region = regions.get(code)
+    if region is None or region.level == "province":
+        return ""
+    city = regions.city_of(code)
+    return city.code if city is not None else region.parent_code
 
 
 class RegionWidget(forms.MultiWidget):
-    """Two lists, province first, then the chosen province's cities and counties: the whole mainland is
-    reachable without one list of 3,000 places. portal.js refreshes the second list when the province
-    changes; without scripts, the province alone is the answer until the page comes back."""
+    """Three lists: the province (the home province chosen), then its cities, then the chosen city's
+    counties, so that nobody reads one list of 125 places and the whole mainland stays reachable.
+    portal.js refreshes the city and county lists from the region API when a list above changes; without
+    scripts, the most exact answer that agrees is sent (a city whose county list was not refreshed), and
+    the page comes back with that city's counties. Where `refine` is set (the /me/facts/ form), a button
+    beside the city list brings the page back with its counties before anything is saved."""
 
     template_name = "profiles/widgets/region.html"
 
-    def __init__(self, question: Any) -> None:
+    def __init__(self, question: Any, *, refine: bool = False) -> None:
         self.question = question
-        super().__init__(widgets={"province": forms.Select(), "": forms.Select()})
+        self.refine = refine
+        super().__init__(widgets={"province": forms.Select(), "city": forms.Select(), "": forms.Select()})
 
     def decompress(self, value: Any) -> list[Any]:
         region = regions.get(str(value or ""))
-        return [region.province_code if region else regions.HOME_PROVINCE, value or ""]
+        if region is None:
+            return [regions.HOME_PROVINCE, "", ""]
+        city = region.code if region.level == "city" else region_city_of(region.code)
+        return [region.province_code, city, region.code if region.level == "county" else ""]
 
     def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
-        return region_form_value(str(data.get(name, "")).strip(), str(data.get(name + PROVINCE_SUFFIX, "")).strip())
+        return region_form_value(
+            str(data.get(name, "")).strip(),
+            str(data.get(name + PROVINCE_SUFFIX, "")).strip(),
+            str(data.get(name + CITY_SUFFIX, "")).strip(),
+        )
 
     def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
-        return name not in data and name + PROVINCE_SUFFIX not in data
+        return not any(key in data for key in (name, name + PROVINCE_SUFFIX, name + CITY_SUFFIX))
 
     def id_for_label(self, id_: str) -> str:
         return f"{id_}{PROVINCE_SUFFIX}" if id_ else id_
 
     def get_context(self, name: str, value: Any, attrs: Any) -> dict[str, Any]:
-        province = self.decompress(value)[0]
-        province_select, region_select = (cast(forms.Select, widget) for widget in self.widgets)
+        province, city, _county = self.decompress(value)
+        province_select, city_select, county_select = (cast(forms.Select, widget) for widget in self.widgets)
         province_select.choices = [(region.code, region.name) for region in regions.provinces()]
-        region_select.choices = region_choices(province)
+        city_select.choices = [NOT_SURE, *region_cities(province)]
+        county_select.choices = [NOT_SURE, *(region_counties(city) if city else [])]
         context = super().get_context(name, value, attrs)
-        province_list, region_list = context["widget"]["subwidgets"]
-        if region_list["attrs"].get("id"):
+        province_list, city_list, county_list = context["widget"]["subwidgets"]
+        if county_list["attrs"].get("id"):
             # The answer's own list keeps the field's plain id; the province list, first, takes the label's.
-            region_list["attrs"]["id"] = context["widget"]["attrs"]["id"]
-            province_list["attrs"]["id"] = self.id_for_label(region_list["attrs"]["id"])
-        context["widget"]["province_label"] = _("Province, region or municipality")
-        context["widget"]["region_label"] = _("City, county or district")
-        context["widget"]["question"] = self.question
+            county_list["attrs"]["id"] = context["widget"]["attrs"]["id"]
+            province_list["attrs"]["id"] = self.id_for_label(county_list["attrs"]["id"])
+            city_list["attrs"]["id"] = county_list["attrs"]["id"] + CITY_SUFFIX
+        context["widget"].update(
+            province_label=_("Province, region or municipality"),
+            city_label=_("City"),
+            county_label=_("County or district"),
+            question=self.question,
+            refine_name=name + REFINE_SUFFIX if self.refine else "",
+            refine_target=county_list["attrs"].get("id", ""),
+        )
         return context
 
 

@@ -111,47 +111,51 @@
     readAloudGroup(page, function () { return [main]; });
   }
 
-  // A region answer: when another province is chosen, offer its cities and counties in the second list.
-  // Without this, the province alone is sent and the page comes back with that province's list.
+  // A region answer in three lists: province, city, county. When a list changes, the lists below it are
+  // refilled from the region API, so the county list holds one city's counties. Without this, the most
+  // exact answer that agrees is sent, and the page comes back with the chosen city's counties.
   function regionChoice(container) {
     var selects = container.querySelectorAll("select");
     var province = selects[0];
-    var county = selects[1];
+    var city = selects[1];
+    var county = selects[2];
+    var api = container.getAttribute("data-region-choice");
+    container.querySelectorAll(".region-refine").forEach(function (button) { button.hidden = true; });
     function option(code, name) {
       var item = document.createElement("option");
       item.value = code;
       item.textContent = name;
       return item;
     }
+    function refill(list, regions) {
+      var notSure = list.options[0].cloneNode(true);
+      list.replaceChildren(notSure);
+      regions.forEach(function (region) { list.appendChild(option(region.code, region.name)); });
+      list.value = "";
+    }
+    function within(code) {
+      return fetch(api + "?within=" + encodeURIComponent(code), {
+        headers: { Accept: "application/json" }, credentials: "same-origin"
+      }).then(function (response) {
+        if (!response.ok) { throw new Error(response.status); }
+        return response.json();
+      });
+    }
     province.addEventListener("change", function () {
       var chosen = province.options[province.selectedIndex];
-      var url = container.getAttribute("data-region-choice") + "?within=" + encodeURIComponent(chosen.value);
-      fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
-        .then(function (response) { if (!response.ok) { throw new Error(response.status); } return response.json(); })
-        .then(function (found) {
-          var notSure = county.options[0].cloneNode(true);
-          var top = document.createElement("optgroup");
-          top.label = chosen.textContent;
-          top.appendChild(option(chosen.value, chosen.textContent));
-          var groups = {};
-          var order = [top];
-          found.forEach(function (region) {
-            if (region.level === "city") {
-              groups[region.code] = document.createElement("optgroup");
-              groups[region.code].label = region.name;
-              groups[region.code].appendChild(option(region.code, region.name));
-              order.push(groups[region.code]);
-            }
-          });
-          found.forEach(function (region) {
-            if (region.level !== "county") { return; }
-            (groups[region.parent_code] || top).appendChild(option(region.code, region.name));
-          });
-          county.replaceChildren(notSure);
-          order.forEach(function (group) { county.appendChild(group); });
-          county.value = "";
-        })
-        .catch(function () { /* the page still works: the province alone is sent */ });
+      within(chosen.value).then(function (found) {
+        var direct = found.some(function (region) { return region.parent_code === chosen.value && region.level === "county"; });
+        var cities = found.filter(function (region) { return region.level === "city"; });
+        refill(city, (direct ? [{ code: chosen.value, name: chosen.textContent }] : []).concat(cities));
+        refill(county, []);
+      }).catch(function () { /* the page still works: the province alone is sent */ });
+    });
+    city.addEventListener("change", function () {
+      if (!city.value) { refill(county, []); return; }
+      var code = city.value;
+      within(code).then(function (found) {
+        refill(county, found.filter(function (region) { return region.level === "county" && region.parent_code === code; }));
+      }).catch(function () { /* the page still works: the city alone is sent */ });
     });
   }
 
