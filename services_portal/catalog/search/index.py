@@ -10,6 +10,7 @@ Lucene's variant) and added up with weights, a service's name counting most.
 from __future__ import annotations
 
 import bisect
+import logging
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
@@ -35,6 +36,9 @@ from services_portal.catalog.search.text import (
     syllables_known,
     syllables_split,
 )
+
+# bm25s sets its logger to DEBUG when imported, which would log every index build in production.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 # How much a match in each field counts: a word in the name says most about what a service is.
 FIELD_WEIGHTS = {"name": 3.0, "topics": 1.5, "description": 1.0, "details": 0.5}
