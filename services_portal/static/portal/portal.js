@@ -99,7 +99,11 @@
       }
       var group = template.content.firstElementChild.cloneNode(true);
       var heading = section.tagName === "H2" ? section : section.querySelector("h2, h3");
-      group.querySelector("[data-read-aloud-name]").textContent = heading ? ": " + heading.textContent.trim() : "";
+      var read = group.querySelector("[data-read-aloud-action=read]");
+      if (heading) {
+        // Its name says which part: the words on it, then the heading ("Read this part aloud: Who can get it").
+        read.setAttribute("aria-label", read.textContent.trim() + ": " + heading.textContent.replace(/\s+/g, " ").trim());
+      }
       if (section.tagName === "H2") {
         section.insertAdjacentElement("afterend", group);
         readAloudGroup(group, function () { return sectionNodes(section); });
