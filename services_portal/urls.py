@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from services_portal.catalog import views as catalog_views
 from services_portal.core import views as core_views
+from services_portal.core import webapp
 
 api_v1 = [
     path("", include("services_portal.catalog.api")),
@@ -22,6 +23,10 @@ api_v1 = [
 core_urls = [
     path("", catalog_views.home_page, name="home"),
     path("healthz", core_views.health, name="health"),
+    # the installable web app: at the root, so that the service worker's scope is the whole site
+    path("manifest-<str:language>.webmanifest", webapp.manifest, name="manifest"),
+    path("sw.js", webapp.service_worker, name="service_worker"),
+    path("offline/", webapp.offline, name="offline"),
 ]
 
 urlpatterns = [

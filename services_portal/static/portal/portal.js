@@ -172,4 +172,14 @@
     document.querySelectorAll("[data-read-aloud]").forEach(readAloudSections);
     window.addEventListener("pagehide", stopReading);
   });
+
+  // The service worker (services_portal/core/webapp.py) keeps the app shell and shows an offline page
+  // when there is no connection; it never keeps a page or anything personal. The site works without it.
+  var worker = document.querySelector("script[data-service-worker]");
+  if (worker && "serviceWorker" in navigator) {
+    window.addEventListener("load", function () {
+      navigator.serviceWorker.register(worker.getAttribute("data-service-worker"), { scope: "/" })
+        .catch(function () { /* no offline page, nothing else lost */ });
+    });
+  }
 })();
