@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from profiles.facts import FactDefinition
-from profiles.facts.fields import REFINE_SUFFIX, RegionWidget, fact_field, form_values
+from profiles.facts.fields import fact_field, form_values
 from profiles.models import AccessPurpose, User
 from profiles.resident_id import ResidentIdInvalid, resident_id_clean
 from profiles.services.accounts import citizen_for_resident_id, login_name
@@ -151,13 +151,6 @@ class FactsForm(forms.Form):
         self.refused: dict[str, list[str]] = {}
         for fact in self.facts:
             self.fields[fact.key] = fact_field(fact)
-            if isinstance(self.fields[fact.key].widget, RegionWidget):
-                self.fields[fact.key].widget.refine = True
-
-    @property
-    def refining(self) -> bool:
-        """A region's "show its counties" button was pressed (scripts off): show the form again, unsaved."""
-        return self.is_bound and any(fact.key + REFINE_SUFFIX in self.data for fact in self.facts)
 
     def full_clean(self) -> None:
         self._errors = forms.utils.ErrorDict()

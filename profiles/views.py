@@ -31,7 +31,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from profiles.display import fact_row, field_label, rows_by_topic
 from profiles.facts import FACTS, TOPICS, Sensitivity
-from profiles.facts.fields import fact_form_initial, form_values
+from profiles.facts.fields import fact_form_initial, form_values, region_answer_to_narrow
 from profiles.forms import (
     AccessLogSearchForm,
     BankAccountForm,
@@ -360,8 +360,6 @@ def facts_edit_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     current = fact_values_current(citizen)
     sensitive_allowed = consent_given(citizen.consent_holder, Purpose.SENSITIVE_FACTS)
     form = FactsForm(request.POST, facts=_editable_facts(current, sensitive_allowed))
-    if form.refining:
-        return _facts_page(request, citizen, form=form)
     # Values for facts shown read-only reach the service too: it refuses them with its own message.
     values = form_values(FACTS.values(), request.POST)
     try:
@@ -370,6 +368,11 @@ def facts_edit_page(request: AuthenticatedHttpRequest) -> HttpResponse:
         form.refuse(error)
         return _facts_page(request, citizen, form=form)
     messages.success(request, _("Your answers are saved."))
+    narrower = region_answer_to_narrow(form.facts, values, {key: record.value for key, record in current.items()})
+    if narrower:
+        # A city without its county: without scripts the county list could not follow it, so offer it now.
+        messages.info(request, _("Now choose the county or district too, if you know it."))
+        return HttpResponseRedirect(reverse("profiles:facts_edit") + f"#id_{narrower}")
     return redirect("profiles:profile")
 
 

@@ -15,11 +15,9 @@ NOT_SURE = ("", _("Not sure, or I prefer not to say"))
 
 # The checkbox beside a list fact's text box that answers "none" is named after the fact with this suffix.
 NONE_SUFFIX = "_none"
-# A region fact's lists (province, then city, then the county, which is named after the fact) use these suffixes;
-# the button that, without scripts, brings the page back with the chosen city's counties uses the last.
+# A region fact's lists (province, then city, then the county, which is named after the fact) use these suffixes.
 PROVINCE_SUFFIX = "_province"
 CITY_SUFFIX = "_city"
-REFINE_SUFFIX = "_refine"
 
 
 def fact_form_value(fact: FactDefinition, data: Mapping[str, Any]) -> Any:
@@ -103,6 +101,20 @@ class ListOrNoneWidget(forms.MultiWidget):
         return context
 
 
+def region_answer_to_narrow(
+    facts: Iterable[FactDefinition], values: Mapping[str, Any], before: Mapping[str, Any]
+) -> str:
+    """The first region fact now answered with a city or a province (not yet a county) that differs from
+    its answer before, or "": the page comes back to it with that place's counties or cities to choose."""
+    for fact in facts:
+        if fact.type != FactType.REGION or fact.key not in values or values[fact.key] == before.get(fact.key):
+            continue
+        region = regions.get(str(values[fact.key]))
+        if region is not None and region.level in ("province", "city"):
+            return fact.key
+    return ""
+
+
 def region_cities(province_code: str) -> list[tuple[str, str]]:
     """The first step in a province: its cities, and the province itself for the districts or county-level
     cities it runs directly (a municipality's districts; 湖北省's 仙桃市)."""
@@ -133,14 +145,12 @@ class RegionWidget(forms.MultiWidget):
     counties, so that nobody reads one list of 125 places and the whole mainland stays reachable.
     portal.js refreshes the city and county lists from the region API when a list above changes; without
     scripts, the most exact answer that agrees is sent (a city whose county list was not refreshed), and
-    the page comes back with that city's counties. Where `refine` is set (the /me/facts/ form), a button
-    beside the city list brings the page back with its counties before anything is saved."""
+    the page comes back with that city's counties (the /me/facts/ page comes back at once)."""
 
     template_name = "profiles/widgets/region.html"
 
-    def __init__(self, question: Any, *, refine: bool = False) -> None:
+    def __init__(self, question: Any) -> None:
         self.question = question
-        self.refine = refine
         super().__init__(widgets={"province": forms.Select(), "city": forms.Select(), "": forms.Select()})
 
     def decompress(self, value: Any) -> list[Any]:
@@ -181,8 +191,6 @@ class RegionWidget(forms.MultiWidget):
             city_label=_("City"),
             county_label=_("County or district"),
             question=self.question,
-            refine_name=name + REFINE_SUFFIX if self.refine else "",
-            refine_target=county_list["attrs"].get("id", ""),
         )
         return context
 

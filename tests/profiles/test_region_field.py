@@ -1,5 +1,5 @@
 """The region question on the /me/ page in two steps: the city, then its counties (the province list above
-them keeps the rest of the mainland reachable); without scripts, the page comes back with the city's counties."""
+them keeps the rest of the mainland reachable); a city alone brings the page back with its counties."""
 
 from __future__ import annotations
 
@@ -69,39 +69,27 @@ def test_a_county_in_another_province_is_saved_and_shown_with_its_province(me, c
     assert "广东省广州市天河区" in me.get("/me/", **ZH).content.decode()
 
 
-def test_without_scripts_show_its_counties_brings_the_page_back_unsaved(me, citizen):
-    # given the county list still empty (scripts off) when Liuzhou is chosen, and the button pressed
-    response = me.post(
-        "/me/facts/",
-        {"region_code_province": "450000", "region_code_city": "450200", "region_code": "", "region_code_refine": "1"},
-        **EN,
-    )
-    # then the page comes back with Liuzhou chosen and its counties offered, and nothing is saved yet
-    assert response.status_code == 200
-    html = response.content.decode()
-    assert re.search(r'<option value="450200" selected>Liuzhou', html)
-    assert "450202" in options(html, "id_region_code") and "450103" not in options(html, "id_region_code")
-    assert 'formaction="#id_region_code"' in html
-    assert not FactValue.objects.filter(citizen=citizen, key="region_code").exists()
-
-
 def test_without_scripts_a_city_alone_is_the_answer_and_its_counties_are_offered_next(me, citizen):
     # given the county list still shows Nanning's counties (scripts off) when Liuzhou is chosen and sent
     response = me.post(
         "/me/facts/", {"region_code_province": "450000", "region_code_city": "450200", "region_code": "450103"}, **EN
     )
-    # then the answer is "somewhere in Liuzhou", and the form now offers Liuzhou's counties
-    assert response.status_code == 302
+    # then the answer is "somewhere in Liuzhou", and the page comes back to it with Liuzhou's counties
+    assert response.status_code == 302 and response["Location"] == "/me/facts/#id_region_code"
     assert FactValue.objects.get(citizen=citizen, key="region_code").value == "450200"
     html = me.get("/me/facts/", **EN).content.decode()
     assert "450202" in options(html, "id_region_code") and "450103" not in options(html, "id_region_code")
+    assert "Now choose the county or district too, if you know it." in html
+    # and a county then goes to the profile as any answer does
+    answer = {"region_code_province": "450000", "region_code_city": "450200", "region_code": "450202"}
+    assert me.post("/me/facts/", answer, **EN)["Location"] == "/me/"
 
 
 def test_without_scripts_another_province_alone_is_the_answer_and_its_cities_come_next(me, citizen):
     response = me.post(
         "/me/facts/", {"region_code_province": "110000", "region_code_city": "450100", "region_code": "450103"}, **EN
     )
-    assert response.status_code == 302
+    assert response.status_code == 302 and response["Location"] == "/me/facts/#id_region_code"
     assert FactValue.objects.get(citizen=citizen, key="region_code").value == "110000"
     html = me.get("/me/facts/", **EN).content.decode()
     # Beijing runs its districts itself: the city step offers Beijing, and its districts follow it

@@ -124,7 +124,6 @@
     var city = selects[1];
     var county = selects[2];
     var api = container.getAttribute("data-region-choice");
-    container.querySelectorAll(".region-refine").forEach(function (button) { button.hidden = true; });
     function option(code, name) {
       var item = document.createElement("option");
       item.value = code;
