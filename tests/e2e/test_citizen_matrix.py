@@ -23,12 +23,14 @@ from services_portal.notifications.services.inbox import notification_create
 from tests.e2e.conftest import (
     CONTINUE,
     DESKTOP,
+    ELDER_TARGET_PX,
     SEE_RESULTS,
     VARIANTS,
     axe_violations,
     broken_references,
     screenshot,
     submit,
+    targets_measured,
 )
 from tests.e2e.test_casework_pages import sign_in_as
 from tests.factories import mother_of_a_newborn
@@ -38,7 +40,6 @@ pytestmark = pytest.mark.e2e
 
 PHONE = {"width": 390, "height": 844}
 SIZES = {"phone": PHONE, "desktop": DESKTOP}
-ELDER_TARGET_PX = 60
 
 # Pages anyone sees, signed out.
 VISITOR_PAGES = {
@@ -75,38 +76,6 @@ CITIZEN_PAGES = {
     "close": "/me/close/",
 }
 
-# What a person can press or type in; radios and checkboxes are measured by their label.
-INTERACTIVE = (
-    "a[href], button, input:not([type=hidden]), select, textarea, summary, [role=button], [role=tab], "
-    "[tabindex]:not([tabindex='-1'])"
-)
-
-MEASURE_TARGETS = """
-([selector, minimum]) => {
-    const targets = new Set();
-    for (const element of document.querySelectorAll(selector)) {
-        let target = element;
-        if (element.matches("input[type=radio], input[type=checkbox]")) {
-            target = element.closest("label") || (element.id && document.querySelector(`label[for="${element.id}"]`));
-            if (!target) { target = element; }
-        }
-        targets.add(target);
-    }
-    const measured = [];
-    for (const target of targets) {
-        if (!target.checkVisibility({visibilityProperty: true})) { continue; }
-        const box = target.getBoundingClientRect();
-        // visually hidden (1px, clipped) or moved off the page until focused (the skip link)
-        if (box.width <= 1 || box.height <= 1 || box.right <= 0 || box.bottom <= 0) { continue; }
-        const name = (target.innerText || target.value || target.getAttribute("aria-label") || "").trim();
-        const classes = target.className ? ` class="${target.className}"` : "";
-        const what = `<${target.tagName.toLowerCase()}${classes}> ${name.slice(0, 30)}`;
-        measured.push({width: box.width, height: box.height, what: what});
-    }
-    return measured;
-}
-"""
-
 
 class Matrix:
     """One variant's run: its page, the problems found, and the figures to print."""
@@ -140,7 +109,7 @@ class Matrix:
                 f"{', '.join(violation['targets'])}\n    {violation['summary']}"
             )
         self.problems += [f"{where}: reference to a missing ID: {broken}" for broken in broken_references(page)]
-        for target in page.evaluate(MEASURE_TARGETS, [INTERACTIVE, ELDER_TARGET_PX]):
+        for target in targets_measured(page):
             smaller = min(target["width"], target["height"])
             if smaller < self.smallest[0]:
                 self.smallest = (smaller, f"{where}: {target['what']}")
