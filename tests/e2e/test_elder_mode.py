@@ -12,7 +12,9 @@ from __future__ import annotations
 import pytest
 
 from accessibility.preferences import TEXT_SIZE_ELDER, TEXT_SIZES
-from tests.e2e.conftest import VARIANTS, screenshot
+from tests.e2e.conftest import ELDER_TARGET_PX, VARIANTS, screenshot, targets_measured
+from tests.e2e.test_casework_pages import sign_in_as
+from tests.e2e.test_citizen_matrix import a_mother_with_an_application
 
 pytestmark = pytest.mark.e2e
 
@@ -169,3 +171,38 @@ def test_read_aloud_is_hidden_without_speech_synthesis(new_context, site):
     assert page.evaluate("'speechSynthesis' in window") is False
     assert page.locator(".read-aloud:visible").count() == 0
     assert page.locator(".read-aloud-section").count() == 0
+
+
+LARGEST_TEXT_PAGES = ["/", "/services/", "/services/gx-elderly-allowance/", "/services/bundles/birth/", "/screener/"]
+LARGEST_TEXT_PAGES += ["/account/login/", "/account/signup/", "/algorithm/"]
+LARGEST_TEXT_SIGNED_IN = ["/me/", "/me/facts/", "/me/consents/", "/me/inbox/", "/me/cases/", "/me/cases/{case}/"]
+LARGEST_TEXT_SIGNED_IN += ["/bundles/birth/apply/", "/me/access-log/", "/me/export/", "/me/for-you/"]
+
+
+def test_the_largest_text_fits_a_phone_in_elder_mode(new_context, site, settings, tmp_path):
+    settings.PRIVATE_MEDIA_ROOT = str(tmp_path / "private")
+    mother, case = a_mother_with_an_application()
+    # given elder mode at the largest step on a 390px-wide phone
+    variant = VARIANTS["elder"]
+    context = new_context(variant, viewport={"width": 390, "height": 844})
+    set_display(context, site, f"elder.{max(TEXT_SIZES)}")
+    page = context.new_page()
+    problems = []
+    signed_in = [path.format(case=case.pk) for path in LARGEST_TEXT_SIGNED_IN]
+    for path in [*LARGEST_TEXT_PAGES, None, *signed_in]:
+        if path is None:
+            sign_in_as(context, site, mother.user)
+            continue
+        page.goto(site + path)
+        # then the text is 30px, nothing scrolls sideways, and every target stays 60x60
+        assert page.evaluate(BODY_TEXT_PX) == EXPECTED_PX[max(TEXT_SIZES)]
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 390:
+            problems.append(f"{path}: {width}px wide")
+        problems += [
+            f"{path}: {target['width']:.0f}x{target['height']:.0f}px {target['what']}"
+            for target in targets_measured(page)
+            if min(target["width"], target["height"]) < ELDER_TARGET_PX - 0.5
+        ]
+    screenshot(page, variant, "largest-text-for-you")
+    assert not problems, "\n".join(problems)
