@@ -152,23 +152,34 @@ def body_classes(page) -> list[str]:
     return (page.locator("body").get_attribute("class") or "").split()
 
 
+def menu_open(page) -> None:
+    """On a phone the switches and the menu are behind the header's menu button."""
+    button = page.locator("summary.header-menu-button")
+    if button.is_visible():
+        button.click()
+
+
 def test_elder_mode_switch_stays_on(page_for, site):
     page = page_for(VARIANTS["zh"])
     page.goto(site + "/services/")
     assert "elder" not in body_classes(page)
     switch = page.locator("button[name=elder_mode]")
     assert switch.get_attribute("aria-pressed") == "false"
+    menu_open(page)
     submit(page, "button[name=elder_mode]")
     assert page.url.endswith("/services/")
     assert "elder" in body_classes(page)
     assert page.locator("button[name=elder_mode]").get_attribute("aria-pressed") == "true"
 
     # It stays on from page to page.
+    menu_open(page)
     submit(page, "nav.site-nav a[href='/']")
     assert "elder" in body_classes(page)
+    menu_open(page)
     submit(page, "nav.site-nav a[href='/screener/']")
     assert "elder" in body_classes(page)
 
+    menu_open(page)
     submit(page, "button[name=elder_mode]")
     assert page.url.endswith("/screener/")
     assert "elder" not in body_classes(page)
@@ -184,15 +195,18 @@ def test_language_switch(page_for, site):
     assert html.get_attribute("lang") == "zh-Hans"
     english = page.locator("button[name=language]")
     assert english.get_attribute("lang") == "en"
+    menu_open(page)
     submit(page, "button[name=language]")
     assert page.url.endswith("/services/?life_event=elderly")
     assert html.get_attribute("lang") == "en"
 
     # The choice is remembered over the browser's Chinese.
+    menu_open(page)
     submit(page, "nav.site-nav a[href='/']")
     assert html.get_attribute("lang") == "en"
 
     chinese = page.locator("button[name=language]")
     assert chinese.get_attribute("lang") == "zh-Hans"
+    menu_open(page)
     submit(page, "button[name=language]")
     assert html.get_attribute("lang") == "zh-Hans"
