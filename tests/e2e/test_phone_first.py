@@ -44,7 +44,7 @@ CACHED = """() => caches.keys().then(names => Promise.all(names.map(name => cach
 @pytest.fixture
 def installed_context(browser, site, tmp_path):
     """A Chromium context with a profile of its own (not incognito), as an installed app would have."""
-    contexts = []
+    contexts: list = []
 
     def make(variant: Variant):
         context = browser.browser_type.launch_persistent_context(
