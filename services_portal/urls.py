@@ -1,11 +1,18 @@
 from csp.decorators import csp_update
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from services_portal.catalog import views as catalog_views
 from services_portal.core import views as core_views
 from services_portal.core import webapp
+
+# The administration is named after the portal, in the reader's language (not "Django site admin").
+admin.site.site_header = admin.site.site_title = format_lazy(_("{portal} administration"), portal=settings.PORTAL_NAME)
+admin.site.index_title = _("Catalog, people, cases and records")
 
 api_v1 = [
     path("", include("services_portal.catalog.api")),

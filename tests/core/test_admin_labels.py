@@ -90,8 +90,11 @@ def test_the_administration_index_reads_right_in_both_languages(client, superuse
     for name in ("消息通知", "推送", "推送投递", "新服务推送批次", "群众与个人信息", "授权记录", "应用登录令牌"):
         assert f">{name}<" in html, name
     assert "登录尝试记录" in html and "Axes" not in html and "Knox" not in html
+    # and the administration is named after the portal, not Django
+    assert "广西政务服务管理后台" in html and "Django" not in html.split("<body")[0]
     # when they open it in English, the plurals are right
     html = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     for name in ("Pushes", "Deliveries", "New-service fan-outs", "Consent records", "App sign-in tokens"):
         assert f">{name}<" in html, name
     assert not re.search(r"Pushs|Deliverys|Batchs", html)
+    assert "<title>Catalog, people, cases and records | Guangxi Government Services administration</title>" in html
