@@ -80,12 +80,16 @@ _services_cache: dict[str, Any] = {"version": None, "services": {}}
 
 
 def published_services(*, version: str | None = None) -> dict[str, ServiceItem]:
-    """The published services by code, with their category and department, read again in this process
+    """The published services by code, with their category, department and life events, read again in this process
     only when the catalog changed. Shared between requests: read them, never change them."""
     version = version or catalog_version()
     with _services_lock:
         if _services_cache["version"] != version:
-            services = ServiceItem.objects.filter(is_published=True).select_related("category", "department")
+            services = (
+                ServiceItem.objects.filter(is_published=True)
+                .select_related("category", "department")
+                .prefetch_related("life_events")
+            )
             _services_cache["services"] = {service.code: service for service in services}
             _services_cache["version"] = version
         return _services_cache["services"]

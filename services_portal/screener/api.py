@@ -76,8 +76,16 @@ class NextQuestionOutput(FactRequestOutput):
 
 class ScreenerOutput(serializers.Serializer):
     reference_date = serializers.DateField(help_text="The date the answers were screened for: 'as_of', or today.")
-    eligible = ScreenedServiceOutput(many=True, help_text="Every criterion met.")
-    maybe = ScreenedServiceOutput(many=True, help_text="None failed, but a fact is missing: see 'tell_us'.")
+    eligible = ScreenedServiceOutput(
+        many=True,
+        help_text="Every criterion met; the most relevant first: essential assistance, then services of more of the "
+        "life events the facts put the person in, then those whose met criteria rest on more of the facts given.",
+    )
+    maybe = ScreenedServiceOutput(
+        many=True,
+        help_text="None failed, but a fact is missing: see 'tell_us', and each criterion's status (met or "
+        "unknown). Ranked as 'eligible'.",
+    )
     not_eligible = ScreenedServiceOutput(many=True)
     open = ScreenedServiceOutput(many=True, help_text="Services without criteria: open to everyone.")
     next_question = NextQuestionOutput(

@@ -1,13 +1,14 @@
-"""The anonymous eligibility screener: which facts to ask, and what the answers qualify for.
+"""The anonymous eligibility screener: which facts to ask, what the answers qualify for, the most relevant first.
 
-Nothing a visitor enters is stored: answers travel with each request and are dropped after it.
-The screener asks for an age instead of a date of birth; everything else is a registry fact.
+Nothing a visitor enters is stored on the server: the pages keep answers in the visitor's browser (answers.py),
+the API takes them with each request; both are dropped after it. The screener asks for an age instead of a date
+of birth; everything else is a registry fact.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -16,8 +17,15 @@ from django.utils.translation import gettext as _
 
 from profiles.facts import AGE_ANSWER, FACTS, TOPICS, FactDefinition, FactsInvalid, facts_clean
 from services_portal.catalog.models import ServiceItem
-from services_portal.catalog.rules import catalog_rules, catalog_version, published_services
-from services_portal.eligibility.engine import Outcome, ServiceEligibility, eligibility_evaluate
+from services_portal.catalog.rules import catalog_rules, catalog_version, life_events_compiled, published_services
+from services_portal.eligibility.engine import (
+    CriterionResult,
+    Outcome,
+    ServiceEligibility,
+    Status,
+    eligibility_evaluate,
+)
+from services_portal.eligibility.life_events import life_events_of
 
 # The screener asks for an age where the registry stores a date of birth: easier to answer.
 ASKED_INSTEAD = {"birth_date": AGE_ANSWER}
@@ -64,6 +72,11 @@ def screener_steps(*, per_step: int) -> list[Step]:
     return steps
 
 
+def screener_step_asking(steps: Sequence[Step], keys: Collection[str]) -> Step | None:
+    """The first of `steps` that asks one of the questions `keys` (as asked: "age")."""
+    return next((step for step in steps if any(fact.key in keys for fact in step.facts)), None)
+
+
 def screener_answers_clean(raw: Mapping[str, Any], *, today: datetime.date) -> dict[str, Any]:
     """Validate a visitor's answers; raises PortalError with a message per field."""
     try:
@@ -81,6 +94,80 @@ class ScreenedService:
     def ask_for(self) -> list[FactDefinition]:
         """What the visitor could tell us to settle the unknown criteria."""
         return [screener_question(key) for key in self.eligibility.missing_facts]
+
+    @property
+    def matched_facts(self) -> frozenset[str]:
+        """The stored facts the answers positively meet its criteria on."""
+        return frozenset(
+            key
+            for result in self.eligibility.results
+            if result.status == Status.MET
+            for key in result.criterion.compiled.needs
+        )
+
+
+@dataclass(frozen=True)
+class StepQuestions:
+    """Questions one step asks."""
+
+    step: Step
+    questions: tuple[FactDefinition, ...]
+
+    @property
+    def labels(self) -> str:
+        """The questions as one text: "Age, Sex"."""
+        return _(", ").join(str(question.label) for question in self.questions)
+
+
+@dataclass(frozen=True)
+class CriterionAnswer:
+    """One criterion of a service as the result page shows it: its verdict and, when unknown, where it is asked."""
+
+    result: CriterionResult
+    asked_on: tuple[StepQuestions, ...]  # for an unknown criterion: the steps asking what would settle it, in order
+
+    @property
+    def status(self) -> Status:
+        return self.result.status
+
+    @property
+    def label(self) -> str:
+        return self.result.criterion.label
+
+
+def screened_criteria(item: ScreenedService, *, steps: Sequence[Step]) -> list[CriterionAnswer]:
+    """Each criterion of `item` with its verdict; an unknown one with the steps asking the questions that settle it."""
+    answers = []
+    for result in item.eligibility.results:
+        needed = {screener_question(key) for key in result.missing}
+        asked_on = tuple(
+            StepQuestions(step, tuple(fact for fact in step.facts if fact in needed))
+            for step in steps
+            if needed.intersection(step.facts)
+        )
+        answers.append(CriterionAnswer(result, asked_on))
+    return answers
+
+
+def screened_rank(items: Iterable[ScreenedService], *, life_events: Collection[str]) -> list[ScreenedService]:
+    """`items`, the most relevant to the answers first.
+
+    Essential assistance first (missing it costs a person most); then services the catalog files under more of
+    the life events the answers put the person in (an 82-year-old is "elderly", not "new business"); then those
+    whose met criteria rest on more of the answers (age and hukou for the old-age allowance, age alone for a
+    business licence); then by name. A service with no criteria matches on nothing and is listed apart (open).
+    """
+
+    def relevance(item: ScreenedService) -> tuple[bool, int, int, str]:
+        events = {event.code for event in item.service.life_events.all()}
+        return (
+            not item.service.essential,
+            -len(events & set(life_events)),
+            -len(item.matched_facts),
+            item.service.name,
+        )
+
+    return sorted(items, key=relevance)
 
 
 # An essential service (minimum living allowance, medical assistance ...) counts this many times an ordinary one
@@ -155,15 +242,20 @@ class NextQuestion:
 @dataclass(frozen=True)
 class ScreenerResult:
     reference_date: datetime.date
-    eligible: list[ScreenedService]  # what the answers earned: every criterion met
-    maybe: list[ScreenedService]
+    eligible: list[ScreenedService]  # what the answers earned: every criterion met, the most relevant first
+    maybe: list[ScreenedService]  # ranked as eligible
     not_eligible: list[ScreenedService]
     open: list[ScreenedService]  # no criteria: anyone can use them, whatever the answers
     questions: list[NextQuestion] = field(default_factory=list)  # worth asking, the next best first
+    life_events: list[str] = field(default_factory=list)  # names of the life events the answers put the person in
 
     @property
     def next_question(self) -> NextQuestion | None:
         return self.questions[0] if self.questions else None
+
+    def step_to_answer(self, steps: Sequence[Step]) -> Step | None:
+        """The first step asking a question that a "maybe" service is missing: where "answer more" goes on."""
+        return screener_step_asking(steps, {question.key for item in self.maybe for question in item.ask_for})
 
 
 def screener_run(*, answers: Mapping[str, Any], on: datetime.date, skipped: Collection[str] = ()) -> ScreenerResult:
@@ -178,8 +270,9 @@ def screener_run(*, answers: Mapping[str, Any], on: datetime.date, skipped: Coll
     grouped: dict[Outcome, list[ScreenedService]] = {outcome: [] for outcome in Outcome}
     for evaluation in evaluations:
         grouped[evaluation.outcome].append(ScreenedService(services[evaluation.service_code], evaluation))
-    essential_first = lambda item: (not item.service.essential, item.service.name)  # noqa: E731
-    maybe = sorted(grouped[Outcome.MAYBE], key=essential_first)
+    events = life_events_compiled(version=version)
+    memberships = life_events_of(answers, rules=[rule for _event, rule in events], on=on)
+    maybe = screened_rank(grouped[Outcome.MAYBE], life_events=memberships)
     askable = {key for key in screener_fact_keys(version=version) if screener_question(key).key not in skipped}
     essential = {item.service.code for item in maybe if item.service.essential}
     by_code = {item.service.code: item for item in maybe}
@@ -193,9 +286,10 @@ def screener_run(*, answers: Mapping[str, Any], on: datetime.date, skipped: Coll
     ]
     return ScreenerResult(
         reference_date=on,
-        eligible=sorted(grouped[Outcome.ELIGIBLE], key=essential_first),
+        eligible=screened_rank(grouped[Outcome.ELIGIBLE], life_events=memberships),
         maybe=maybe,
         not_eligible=sorted(grouped[Outcome.NOT_ELIGIBLE], key=lambda item: item.service.name),
         open=sorted(grouped[Outcome.OPEN], key=lambda item: item.service.name),
         questions=questions,
+        life_events=[event.name for event, rule in events if rule.code in memberships],
     )
