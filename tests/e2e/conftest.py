@@ -129,6 +129,17 @@ def site(live_server, transactional_db, catalog_data):
     return live_server.url
 
 
+def prepare_context(context, variant: Variant, site: str):
+    """What every test's browser context needs: a timeout, axe-core, and elder mode for the elder variants."""
+    context.set_default_timeout(10_000)
+    # axe-core as an init script (run by the browser itself): the portal's Content-Security-Policy
+    # forbids the inline <script> that page.add_script_tag would insert.
+    context.add_init_script(path=str(AXE))
+    if variant.elder:
+        context.add_cookies([{"name": "display", "value": "elder", "url": site}])
+    return context
+
+
 @pytest.fixture
 def new_context(browser, site):
     """Makes browser contexts for a variant; closes them after the test."""
@@ -141,13 +152,7 @@ def new_context(browser, site):
             java_script_enabled=javascript,
             reduced_motion="reduce",
         )
-        context.set_default_timeout(10_000)
-        # axe-core as an init script (run by the browser itself): the portal's Content-Security-Policy
-        # forbids the inline <script> that page.add_script_tag would insert.
-        context.add_init_script(path=str(AXE))
-        if variant.elder:
-            context.add_cookies([{"name": "display", "value": "elder", "url": site}])
-        contexts.append(context)
+        contexts.append(prepare_context(context, variant, site))
         return context
 
     yield make

@@ -15,7 +15,16 @@ import json
 import pytest
 
 from profiles.models import Role
-from tests.e2e.conftest import AXE, CHROMIUM, CHROMIUM_ARGS, DESKTOP, VARIANTS, Variant, axe_violations, screenshot
+from tests.e2e.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DESKTOP,
+    VARIANTS,
+    Variant,
+    axe_violations,
+    prepare_context,
+    screenshot,
+)
 from tests.e2e.test_accessibility import check_page
 from tests.e2e.test_casework_pages import sign_in_as
 from tests.e2e.test_for_you_pages import a_person_aged_70
@@ -55,11 +64,7 @@ def installed_context(browser, site, tmp_path):
             viewport=PHONE,
             reduced_motion="reduce",
         )
-        context.set_default_timeout(10_000)
-        context.add_init_script(path=str(AXE))
-        if variant.elder:
-            context.add_cookies([{"name": "display", "value": "elder", "url": site}])
-        contexts.append(context)
+        contexts.append(prepare_context(context, variant, site))
         return context
 
     yield make
