@@ -205,6 +205,19 @@ def test_the_header_is_compact_and_the_tab_bar_leads_to_the_main_places(new_cont
     assert hrefs[2:] == ["/account/login/?next=/me/for-you/", "/account/login/?next=/me/inbox/", "/account/login/"]
     check_page(page, variant, "phone-home", problems)
 
+    # at the text-size control's largest step (30px) too, with the portal's name and every tab's label in full
+    largest = new_context(variant, viewport=PHONE)
+    mode = "elder" if variant.elder else "standard"
+    largest.add_cookies([{"name": "display", "value": f"{mode}.4", "url": site}])
+    page = largest.new_page()
+    page.goto(site + "/")
+    heights["visitor home, largest text"] = header_height(page)
+    clipped = page.evaluate(
+        "[...document.querySelectorAll('.brand, .tab-label')].filter(e => e.scrollWidth > e.clientWidth + 1)"
+        ".map(e => e.textContent.trim())"
+    )
+    assert not clipped, f"cut short at the largest text: {clipped}"
+
     # a citizen on each of the main places
     context = new_context(variant, viewport=PHONE)
     sign_in_as(context, site, person.user)
